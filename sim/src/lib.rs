@@ -1,1 +1,3 @@
-//! Work in progress.
+//! The dme simulator and checkers (work in progress).
+
+pub mod check;

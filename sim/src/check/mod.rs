@@ -1,0 +1,1 @@
+//! The exhaustive checker (work in progress).

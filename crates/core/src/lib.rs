@@ -284,6 +284,13 @@ pub trait Node: Clone + Eq + Hash + fmt::Debug {
     /// not requesting).
     fn waiting_for(&self) -> Vec<NodeId>;
 
+    /// For algorithms whose nodes act as arbiters that lend their single permission to one
+    /// requester at a time (Maekawa's "locked for"), the requester currently holding it. Used,
+    /// with [`waiting_for`](Node::waiting_for), to build the wait-for graph of a deadlock.
+    fn locked_for(&self) -> Option<NodeId> {
+        None
+    }
+
     /// The stamp of the outstanding request, while requesting or in the critical section, for
     /// algorithms that stamp their requests.
     fn request_stamp(&self) -> Option<Stamp> {

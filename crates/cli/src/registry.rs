@@ -1,0 +1,156 @@
+//! Every algorithm dme ships, by name, and how to build a cluster of it.
+//!
+//! The simulator, the checker and the drivers are generic over the node type, so a name chosen
+//! at run time is turned into a concrete type here, once, by [`ClusterSpec::build`], which hands
+//! the nodes to a [`ClusterVisitor`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use dme_core::{Node, NodeId, cluster};
+use dme_raymond::{Raymond, TreeShape};
+use dme_ricart_agrawala::RicartAgrawala;
+
+/// An algorithm (or a named variant of one) that dme can run.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum Algorithm {
+    /// Ricart and Agrawala (1981).
+    RicartAgrawala,
+    /// Raymond's tree-based token algorithm (1989).
+    Raymond,
+}
+
+impl Algorithm {
+    /// Every algorithm and variant, in the order `compare` lists them.
+    pub const ALL: &'static [Algorithm] = &[Algorithm::RicartAgrawala, Algorithm::Raymond];
+
+    /// The algorithms `dme compare` shows by default (named variants excluded).
+    pub const MAIN: &'static [Algorithm] = &[Algorithm::RicartAgrawala, Algorithm::Raymond];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::RicartAgrawala => "ricart-agrawala",
+            Algorithm::Raymond => "raymond",
+        }
+    }
+
+    /// The textbook messages per critical-section entry, as a formula in N (and K), for reports.
+    pub fn textbook_messages(self, load: &str) -> &'static str {
+        match (self, load) {
+            (Algorithm::RicartAgrawala, _) => "2(N-1)",
+            (Algorithm::Raymond, "light") => "2*mean dist",
+            (Algorithm::Raymond, _) => "about 4",
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Algorithm {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let wanted = s.trim().to_ascii_lowercase();
+        let alias = match wanted.as_str() {
+            "ra" | "ricart_agrawala" | "ricartagrawala" => "ricart-agrawala",
+            other => other,
+        };
+        Algorithm::ALL
+            .iter()
+            .copied()
+            .find(|a| a.name() == alias)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.name()).collect();
+                format!("unknown algorithm '{s}' (available: {})", names.join(", "))
+            })
+    }
+}
+
+/// What a cluster is: the algorithm, its size, and the algorithm-specific structure.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ClusterSpec {
+    /// The algorithm.
+    pub algorithm: Algorithm,
+    /// Number of nodes (at least 2).
+    pub nodes: usize,
+    /// Raymond: the tree's shape.
+    pub tree: TreeShape,
+    /// Raymond: the initial token holder (default: the tree's root).
+    pub holder: Option<u32>,
+    /// Seed for structures drawn at random (Raymond's random tree).
+    pub seed: u64,
+}
+
+impl ClusterSpec {
+    /// A cluster of `nodes` nodes of `algorithm` with default structure.
+    pub fn new(algorithm: Algorithm, nodes: usize) -> Self {
+        ClusterSpec {
+            algorithm,
+            nodes,
+            tree: TreeShape::default(),
+            holder: None,
+            seed: 0,
+        }
+    }
+
+    /// Builds the nodes (ids `0..nodes`) and hands them to `visitor`. Errors describe a cluster
+    /// that cannot be built (too few nodes, a holder outside the cluster, …).
+    pub fn build<V: ClusterVisitor>(&self, visitor: V) -> Result<V::Output, String> {
+        let n = self.nodes;
+        if n < 2 {
+            return Err(format!(
+                "a cluster needs at least 2 nodes, got {n} (mutual exclusion among fewer is trivial)"
+            ));
+        }
+        if n > 1 << 20 {
+            return Err(format!(
+                "{n} nodes is more than dme supports (at most 1048576)"
+            ));
+        }
+        let members = cluster(n);
+        let err = |e: dme_core::Error| e.to_string();
+        match self.algorithm {
+            Algorithm::RicartAgrawala => {
+                let nodes = members
+                    .iter()
+                    .map(|&id| RicartAgrawala::new(id, &members))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(err)?;
+                Ok(visitor.visit(nodes, String::new()))
+            }
+            Algorithm::Raymond => {
+                let tree = self.tree.build(n, self.seed).map_err(err)?;
+                let holder = NodeId(self.holder.unwrap_or(tree.root().0));
+                if holder.index() >= n {
+                    return Err(format!(
+                        "token holder {} is not a node of the cluster (0..{})",
+                        holder.0,
+                        n - 1
+                    ));
+                }
+                let nodes = Raymond::cluster(&tree, holder).map_err(err)?;
+                let info = format!(
+                    "{} tree, height {}, token at {holder}, mean distance to it {:.3}",
+                    self.tree,
+                    tree.height(),
+                    tree.mean_distance_to(holder)
+                );
+                Ok(visitor.visit(nodes, info))
+            }
+        }
+    }
+}
+
+/// Something to do with a freshly built cluster, whatever its node type.
+pub trait ClusterVisitor {
+    /// What the visit produces.
+    type Output;
+    /// Receives the nodes (ids `0..n`) and a one-line description of the structure used (quorum
+    /// construction, tree; empty when there is none).
+    fn visit<N: Node>(self, nodes: Vec<N>, structure: String) -> Self::Output;
+}

@@ -1,0 +1,181 @@
+//! The `dme` binary as a user meets it: exit codes, JSON fields, reproducibility across
+//! processes.
+
+use std::process::{Command, Output};
+
+fn dme(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dme"))
+        .args(args)
+        .output()
+        .expect("dme runs")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = dme(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+#[test]
+fn run_json_has_every_documented_field() {
+    let v = json(&[
+        "run",
+        "--algorithm",
+        "ricart-agrawala",
+        "--nodes",
+        "16",
+        "--load",
+        "heavy",
+        "--requests",
+        "20",
+        "--seed",
+        "7",
+        "--delay",
+        "constant:10",
+        "--cs-time",
+        "5",
+        "--json",
+    ]);
+    for field in [
+        "algorithm",
+        "nodes",
+        "load",
+        "seed",
+        "entries",
+        "messages",
+        "messages_per_entry",
+        "messages_by_kind",
+        "sync_delay",
+        "response_time",
+        "waiting_time",
+        "safety",
+        "liveness",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(v["algorithm"], "ricart-agrawala");
+    assert_eq!(v["entries"], 320);
+    assert_eq!(v["messages_per_entry"], 30.0);
+    assert_eq!(v["messages_by_kind"]["REQUEST"], 320 * 15);
+    for stat in ["mean", "p50", "p99", "max"] {
+        assert!(v["response_time"][stat].is_number(), "{stat}");
+    }
+    assert_eq!(v["sync_delay"]["mean"], 10.0);
+    assert_eq!(v["safety"], "ok");
+    assert_eq!(v["liveness"], "ok");
+}
+
+#[test]
+fn sync_delay_is_null_when_nobody_waited() {
+    let v = json(&["run", "-a", "ra", "-n", "3", "--load", "light", "--json"]);
+    assert!(v["sync_delay"].is_null());
+}
+
+#[test]
+fn the_same_seed_gives_the_same_digest_in_two_processes() {
+    let args = [
+        "run",
+        "-a",
+        "ra",
+        "-n",
+        "6",
+        "--load",
+        "random",
+        "--delay",
+        "exp:10",
+        "--no-fifo",
+        "--seed",
+        "1234",
+        "--json",
+    ];
+    let a = json(&args);
+    let b = json(&args);
+    assert_eq!(a["digest"], b["digest"]);
+    let mut other = args;
+    other[11] = "1235";
+    assert_ne!(a["digest"], json(&other)["digest"]);
+}
+
+#[test]
+fn bad_arguments_exit_2_with_a_clear_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "--algorithm", "bogus"],
+            "unknown algorithm 'bogus'",
+        ),
+        (&["run", "-a", "ra", "--nodes", "1"], "at least 2 nodes"),
+        (&["run", "-a", "ra", "--nodes", "0"], "at least 2 nodes"),
+        (
+            &["run", "-a", "ra", "--delay", "uniform:5"],
+            "malformed distribution",
+        ),
+        (
+            &["run", "-a", "ra", "--delay", "gauss:3"],
+            "malformed distribution",
+        ),
+        (
+            &["run", "-a", "ra", "--scenario", "/no/such/file"],
+            "cannot read scenario file",
+        ),
+        (
+            &["run", "-a", "ra", "--load", "medium"],
+            "invalid value 'medium'",
+        ),
+        (&["compare", "--nodes", "4,x"], "invalid value"),
+    ];
+    for (args, message) in cases {
+        let out = dme(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_malformed_scenario_names_its_line() {
+    let dir = std::env::temp_dir().join(format!("dme-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.scenario");
+    std::fs::write(&path, "at 0 node 1 requests\nat soon node 2 requests\n").unwrap();
+    let out = dme(&["run", "-a", "ra", "--scenario", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+    let good = dir.join("good.scenario");
+    std::fs::write(&good, "at 0 node 1 requests\nat 0 node 2 requests cs 20\n").unwrap();
+    let v = json(&[
+        "run",
+        "-a",
+        "ra",
+        "-n",
+        "3",
+        "--scenario",
+        good.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["load"], "scripted");
+    assert_eq!(v["entries"], 2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn compare_lists_every_algorithm() {
+    let v = json(&["compare", "--nodes", "4", "--load", "light", "--json"]);
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["algorithm"].as_str().unwrap())
+        .collect();
+    for algorithm in dme_cli::Algorithm::MAIN {
+        assert!(names.contains(&algorithm.name()), "{names:?}");
+    }
+    let text = dme(&["compare", "--nodes", "4,8"]);
+    assert_eq!(text.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&text.stdout).contains("msgs/entry"));
+}

@@ -1,0 +1,742 @@
+//! A cluster of nodes under the node contract, as a [`TransitionSystem`].
+
+use std::fmt::{self, Write as _};
+use std::hash::{Hash, Hasher};
+
+use dme_core::{Effect, Error, Message, Node, NodeId, Outbox, Phase};
+use serde::Serialize;
+
+use super::engine::{
+    CheckOptions, Counterexample, Property, Stats, StepFailure, TransitionSystem, Verdict,
+    ViolationKind, check,
+};
+use super::hash::fx_hash;
+
+/// How [`check_cluster`] explores a cluster.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+pub struct ClusterCheckConfig {
+    /// How many times each node requests the critical section (R).
+    pub requests_per_node: u32,
+    /// Per-pair FIFO channels (only the oldest message of a channel can be delivered). When
+    /// `false`, a channel is a multiset and any pending message can be delivered next.
+    pub fifo: bool,
+    /// Stop cleanly after this many distinct states ("bound reached, no violation within it").
+    pub max_states: Option<u64>,
+    /// Report deadlocks: no move left while a request is outstanding.
+    pub check_deadlock: bool,
+}
+
+impl Default for ClusterCheckConfig {
+    fn default() -> Self {
+        ClusterCheckConfig {
+            requests_per_node: 1,
+            fifo: true,
+            max_states: Some(2_000_000),
+            check_deadlock: true,
+        }
+    }
+}
+
+/// One state of a cluster: every node's state, every channel's pending messages, where each
+/// node stands as its driver sees it (idle, requesting, or in the critical section since it
+/// emitted [`Effect::Enter`]) and how many requests each node has left.
+///
+/// With FIFO channels a channel is a sequence; without, a multiset: two states whose channels
+/// hold the same messages in a different order are equal (and hash equal).
+#[derive(Clone, Debug)]
+pub struct ClusterState<N: Node> {
+    fifo: bool,
+    nodes: Vec<N>,
+    phases: Vec<Phase>,
+    remaining: Vec<u32>,
+    /// `channels[from * n + to]`, oldest message first.
+    channels: Vec<Vec<N::Message>>,
+}
+
+impl<N: Node> ClusterState<N> {
+    fn n(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The nodes, node `i` having id `NodeId(i)`.
+    pub fn nodes(&self) -> &[N] {
+        &self.nodes
+    }
+
+    /// Where node `id` stands as the checker sees it: it is in the critical section from its
+    /// [`Effect::Enter`] to its release. `None` for a node outside the cluster.
+    pub fn phase(&self, id: NodeId) -> Option<Phase> {
+        self.phases.get(id.index()).copied()
+    }
+
+    /// The nodes in the critical section.
+    pub fn in_critical_section(&self) -> Vec<NodeId> {
+        self.ids_where(|p| p == Phase::InCriticalSection)
+    }
+
+    /// The nodes with a request outstanding (not yet granted).
+    pub fn requesting(&self) -> Vec<NodeId> {
+        self.ids_where(|p| p == Phase::Requesting)
+    }
+
+    fn ids_where(&self, f: impl Fn(Phase) -> bool) -> Vec<NodeId> {
+        (0..self.n())
+            .filter(|&i| f(self.phases[i]))
+            .map(|i| NodeId(i as u32))
+            .collect()
+    }
+
+    /// The requests node `id` has not issued yet.
+    pub fn requests_left(&self, id: NodeId) -> u32 {
+        self.remaining.get(id.index()).copied().unwrap_or(0)
+    }
+
+    /// The messages in flight from `from` to `to`, oldest first (any order without FIFO).
+    pub fn in_flight(&self, from: NodeId, to: NodeId) -> &[N::Message] {
+        let n = self.n();
+        if from.index() < n && to.index() < n {
+            &self.channels[from.index() * n + to.index()]
+        } else {
+            &[]
+        }
+    }
+
+    /// The number of messages in flight.
+    pub fn messages_in_flight(&self) -> usize {
+        self.channels.iter().map(Vec::len).sum()
+    }
+
+    fn same_channels(&self, other: &Self) -> bool {
+        if self.fifo {
+            return self.channels == other.channels;
+        }
+        self.channels.iter().zip(&other.channels).all(|(a, b)| {
+            a.len() == b.len()
+                && a.iter().all(|m| {
+                    a.iter().filter(|x| *x == m).count() == b.iter().filter(|x| *x == m).count()
+                })
+        })
+    }
+
+    /// A one-line summary: who is not idle, and what is in flight.
+    fn summary(&self) -> String {
+        let mut s = String::new();
+        for (i, phase) in self.phases.iter().enumerate() {
+            let id = NodeId(i as u32);
+            match phase {
+                Phase::Idle => {}
+                Phase::Requesting => {
+                    let waits = self.nodes[i].waiting_for();
+                    if waits.is_empty() {
+                        let _ = write!(s, "{id} requesting; ");
+                    } else {
+                        let _ = write!(s, "{id} requesting (waits for {}); ", list(&waits));
+                    }
+                }
+                Phase::InCriticalSection => {
+                    let _ = write!(s, "{id} in CS; ");
+                }
+            }
+        }
+        if s.is_empty() {
+            s.push_str("all idle; ");
+        }
+        let n = self.n();
+        let mut flight = Vec::new();
+        for (c, ch) in self.channels.iter().enumerate() {
+            if !ch.is_empty() {
+                let msgs: Vec<String> = ch.iter().map(label).collect();
+                flight.push(format!(
+                    "{}→{} {}",
+                    NodeId((c / n) as u32),
+                    NodeId((c % n) as u32),
+                    msgs.join(" ")
+                ));
+            }
+        }
+        if flight.is_empty() {
+            s.push_str("nothing in flight");
+        } else {
+            let _ = write!(s, "in flight: {}", flight.join(", "));
+        }
+        s
+    }
+}
+
+impl<N: Node> PartialEq for ClusterState<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.fifo == other.fifo
+            && self.phases == other.phases
+            && self.remaining == other.remaining
+            && self.nodes == other.nodes
+            && self.same_channels(other)
+    }
+}
+
+impl<N: Node> Eq for ClusterState<N> {}
+
+impl<N: Node> Hash for ClusterState<N> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.nodes.hash(state);
+        self.phases.hash(state);
+        self.remaining.hash(state);
+        if self.fifo {
+            self.channels.hash(state);
+        } else {
+            // A multiset: its size and an order-independent sum of its elements' hashes.
+            for ch in &self.channels {
+                state.write_usize(ch.len());
+                let sum = ch.iter().fold(0u64, |acc, m| acc.wrapping_add(fx_hash(m)));
+                state.write_u64(sum);
+            }
+        }
+    }
+}
+
+/// A move of the cluster.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize)]
+pub enum ClusterAction<M> {
+    /// An idle node with requests left asks for the critical section.
+    Request(NodeId),
+    /// The node in the critical section leaves it.
+    Release(NodeId),
+    /// A pending message is delivered.
+    Deliver {
+        /// The sender.
+        from: NodeId,
+        /// The receiver.
+        to: NodeId,
+        /// The message.
+        msg: M,
+    },
+}
+
+/// "REQUEST(ts=2)" or "REPLY".
+fn label<M: Message>(msg: &M) -> String {
+    match msg.timestamp() {
+        Some(ts) => format!("{}(ts={ts})", msg.kind()),
+        None => msg.kind().to_string(),
+    }
+}
+
+fn list(ids: &[NodeId]) -> String {
+    let names: Vec<String> = ids.iter().map(NodeId::to_string).collect();
+    match names.len() {
+        0 => String::new(),
+        1 => names[0].clone(),
+        k => format!("{} and {}", names[..k - 1].join(", "), names[k - 1]),
+    }
+}
+
+impl<M: Message> fmt::Display for ClusterAction<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClusterAction::Request(id) => write!(f, "{id} requests"),
+            ClusterAction::Release(id) => write!(f, "{id} releases"),
+            ClusterAction::Deliver { from, to, msg } => {
+                write!(f, "{to} receives {} from {from}", label(msg))
+            }
+        }
+    }
+}
+
+/// A cluster of nodes as a transition system: the moves are "deliver a pending message" (the
+/// oldest of each channel with FIFO, any distinct pending message without), "an idle node with
+/// requests left requests" and "the node in the critical section releases".
+///
+/// Properties: mutual exclusion (at most one node in the critical section) and, for
+/// [token-based](Node::TOKEN_BASED) algorithms, token uniqueness (exactly one token, held or in
+/// flight). A node returning an error, entering without a request outstanding, or sending to
+/// itself or a non-member is a failed step. Work is outstanding while a request is.
+pub struct Cluster<N: Node> {
+    initial: ClusterState<N>,
+    constraint: Option<Box<dyn Fn(&ClusterState<N>) -> bool>>,
+}
+
+impl<N: Node> Cluster<N> {
+    /// The cluster of `nodes` (node `i` must have id `NodeId(i)`), each to request
+    /// `requests_per_node` times, over FIFO channels or not.
+    pub fn new(nodes: Vec<N>, requests_per_node: u32, fifo: bool) -> Result<Self, Error> {
+        if nodes.is_empty() {
+            return Err(Error::InvalidCluster("no nodes".into()));
+        }
+        if let Some((i, node)) = nodes
+            .iter()
+            .enumerate()
+            .find(|(i, node)| node.id() != NodeId(*i as u32))
+        {
+            return Err(Error::InvalidCluster(format!(
+                "node at position {i} has id {}, expected n{i}",
+                node.id()
+            )));
+        }
+        let n = nodes.len();
+        Ok(Cluster {
+            initial: ClusterState {
+                fifo,
+                phases: vec![Phase::Idle; n],
+                remaining: vec![requests_per_node; n],
+                channels: vec![Vec::new(); n * n],
+                nodes,
+            },
+            constraint: None,
+        })
+    }
+
+    /// Adds a state constraint (TLC's `CONSTRAINT`): states for which it is false are counted
+    /// and checked but not explored — for example "every Lamport clock ≤ C".
+    pub fn with_constraint(mut self, constraint: impl Fn(&ClusterState<N>) -> bool + 'static) -> Self {
+        self.constraint = Some(Box::new(constraint));
+        self
+    }
+
+    /// The initial state.
+    pub fn initial_state(&self) -> &ClusterState<N> {
+        &self.initial
+    }
+
+    /// Takes `action` in `state`, leaving the effects it caused in `out`.
+    pub fn step(
+        &self,
+        state: &ClusterState<N>,
+        action: &ClusterAction<N::Message>,
+        out: &mut Outbox<N::Message>,
+    ) -> Result<ClusterState<N>, String> {
+        let mut next = state.clone();
+        out.clear();
+        let n = next.n();
+        let actor = match action {
+            ClusterAction::Request(id) => {
+                let i = id.index();
+                next.nodes[i]
+                    .request(out)
+                    .map_err(|e| format!("{id} rejected the request: {e}"))?;
+                next.phases[i] = Phase::Requesting;
+                next.remaining[i] = next.remaining[i].saturating_sub(1);
+                i
+            }
+            ClusterAction::Release(id) => {
+                let i = id.index();
+                next.nodes[i]
+                    .release(out)
+                    .map_err(|e| format!("{id} rejected the release: {e}"))?;
+                next.phases[i] = Phase::Idle;
+                i
+            }
+            ClusterAction::Deliver { from, to, msg } => {
+                let (f, t) = (from.index(), to.index());
+                let ch = &mut next.channels[f * n + t];
+                let at = ch
+                    .iter()
+                    .position(|m| m == msg)
+                    .ok_or_else(|| format!("no {} in flight from {from} to {to}", label(msg)))?;
+                let msg = ch.remove(at);
+                next.nodes[t]
+                    .on_message(*from, msg, out)
+                    .map_err(|e| format!("{to} rejected it: {e}"))?;
+                t
+            }
+        };
+        let me = NodeId(actor as u32);
+        for effect in out.effects() {
+            match effect {
+                Effect::Send { to, msg } => {
+                    if *to == me {
+                        return Err(format!("{me} sent {} to itself", label(msg)));
+                    }
+                    if to.index() >= n {
+                        return Err(format!("{me} sent {} to {to}, not a member", label(msg)));
+                    }
+                    next.channels[actor * n + to.index()].push(msg.clone());
+                }
+                Effect::Enter => {
+                    if next.phases[actor] != Phase::Requesting {
+                        return Err(format!(
+                            "{me} entered the critical section while {}",
+                            next.phases[actor]
+                        ));
+                    }
+                    next.phases[actor] = Phase::InCriticalSection;
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    /// The enabled actions in `state`, in a fixed order: requests, releases, then deliveries by
+    /// channel (sender, then receiver).
+    pub fn actions(&self, state: &ClusterState<N>) -> Vec<ClusterAction<N::Message>> {
+        let n = state.n();
+        let mut actions = Vec::new();
+        for i in 0..n {
+            if state.phases[i] == Phase::Idle && state.remaining[i] > 0 {
+                actions.push(ClusterAction::Request(NodeId(i as u32)));
+            }
+        }
+        for i in 0..n {
+            if state.phases[i] == Phase::InCriticalSection {
+                actions.push(ClusterAction::Release(NodeId(i as u32)));
+            }
+        }
+        for (c, ch) in state.channels.iter().enumerate() {
+            let (from, to) = (NodeId((c / n) as u32), NodeId((c % n) as u32));
+            let deliverable = if state.fifo { ch.len().min(1) } else { ch.len() };
+            for k in 0..deliverable {
+                if ch[..k].contains(&ch[k]) {
+                    continue;
+                }
+                actions.push(ClusterAction::Deliver {
+                    from,
+                    to,
+                    msg: ch[k].clone(),
+                });
+            }
+        }
+        actions
+    }
+}
+
+impl<N: Node> TransitionSystem for Cluster<N> {
+    type State = ClusterState<N>;
+    type Action = ClusterAction<N::Message>;
+
+    fn initial_states(&self) -> Vec<ClusterState<N>> {
+        vec![self.initial.clone()]
+    }
+
+    fn next_states(
+        &self,
+        state: &ClusterState<N>,
+        out: &mut Vec<(Self::Action, ClusterState<N>)>,
+    ) -> Result<(), StepFailure<Self::Action>> {
+        let mut outbox = Outbox::new();
+        for action in self.actions(state) {
+            match self.step(state, &action, &mut outbox) {
+                Ok(next) => out.push((action, next)),
+                Err(reason) => return Err(StepFailure { action, reason }),
+            }
+        }
+        Ok(())
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let mut props = vec![Property::new(
+            MUTUAL_EXCLUSION,
+            |_: &Self, s: &ClusterState<N>| {
+                s.phases
+                    .iter()
+                    .filter(|p| **p == Phase::InCriticalSection)
+                    .count()
+                    <= 1
+            },
+        )];
+        if N::TOKEN_BASED {
+            props.push(Property::new(
+                TOKEN_UNIQUENESS,
+                |_: &Self, s: &ClusterState<N>| token_count(s) == 1,
+            ));
+        }
+        props
+    }
+
+    fn work_outstanding(&self, state: &ClusterState<N>) -> bool {
+        state.phases.contains(&Phase::Requesting)
+    }
+
+    fn within_constraint(&self, state: &ClusterState<N>) -> bool {
+        self.constraint.as_ref().is_none_or(|c| c(state))
+    }
+}
+
+const MUTUAL_EXCLUSION: &str = "mutual exclusion";
+const TOKEN_UNIQUENESS: &str = "token uniqueness";
+
+fn token_count<N: Node>(s: &ClusterState<N>) -> usize {
+    let held = s.nodes.iter().filter(|n| n.holds_token()).count();
+    let flying: usize = s
+        .channels
+        .iter()
+        .map(|ch| ch.iter().filter(|m| m.carries_token()).count())
+        .sum();
+    held + flying
+}
+
+/// Checks every reachable state of the cluster `nodes` (node `i` must have id `NodeId(i)`),
+/// each requesting `config.requests_per_node` times.
+pub fn check_cluster<N: Node>(
+    nodes: Vec<N>,
+    config: &ClusterCheckConfig,
+) -> Result<CheckOutcome<N>, Error> {
+    let cluster = Cluster::new(nodes, config.requests_per_node, config.fifo)?;
+    Ok(check_cluster_system(cluster, config))
+}
+
+/// [`check_cluster`] with a state constraint: states where `constraint` is false are counted
+/// and checked but not explored (TLC's `CONSTRAINT`), so that protocols with unbounded
+/// counters can be checked on a bounded slice.
+pub fn check_cluster_constrained<N: Node>(
+    nodes: Vec<N>,
+    config: &ClusterCheckConfig,
+    constraint: impl Fn(&ClusterState<N>) -> bool + 'static,
+) -> Result<CheckOutcome<N>, Error> {
+    let cluster =
+        Cluster::new(nodes, config.requests_per_node, config.fifo)?.with_constraint(constraint);
+    Ok(check_cluster_system(cluster, config))
+}
+
+fn check_cluster_system<N: Node>(cluster: Cluster<N>, config: &ClusterCheckConfig) -> CheckOutcome<N> {
+    let options = CheckOptions {
+        max_states: config.max_states,
+        check_deadlock: config.check_deadlock,
+    };
+    let result = check(&cluster, &options);
+    let trace = match &result.verdict {
+        Verdict::Violation(cx) => render_trace(&cluster, cx),
+        _ => Vec::new(),
+    };
+    CheckOutcome {
+        nodes: cluster.initial.n(),
+        config: *config,
+        verdict: result.verdict,
+        stats: result.stats,
+        trace,
+    }
+}
+
+/// One numbered line per step ("3. n1 receives REQUEST(ts=2) from n0 → sends REPLY to n0"),
+/// each followed by an indented summary of the state after it.
+fn render_trace<N: Node>(
+    cluster: &Cluster<N>,
+    cx: &Counterexample<ClusterAction<N::Message>, ClusterState<N>>,
+) -> Vec<String> {
+    let mut lines = vec![format!("0. start: {}", cx.initial.summary())];
+    let mut out = Outbox::new();
+    let mut before = &cx.initial;
+    for (i, step) in cx.steps.iter().enumerate() {
+        let _ = cluster.step(before, &step.action, &mut out);
+        lines.push(format!("{}. {}{}", i + 1, step.action, effects(out.effects())));
+        lines.push(format!("     {}", step.state.summary()));
+        before = &step.state;
+    }
+    if let ViolationKind::StepFailed(fail) = &cx.kind {
+        lines.push(format!(
+            "{}. {} ✗ {}",
+            cx.steps.len() + 1,
+            fail.action,
+            fail.reason
+        ));
+    }
+    lines
+}
+
+/// " → sends REQUEST(ts=1) to n1 and n2, enters the critical section".
+fn effects<M: Message>(effects: &[Effect<M>]) -> String {
+    let mut parts: Vec<(String, Vec<NodeId>)> = Vec::new();
+    let mut entered = false;
+    for e in effects {
+        match e {
+            Effect::Send { to, msg } => {
+                let l = label(msg);
+                match parts.iter_mut().find(|(x, _)| *x == l) {
+                    Some((_, tos)) => tos.push(*to),
+                    None => parts.push((l, vec![*to])),
+                }
+            }
+            Effect::Enter => entered = true,
+        }
+    }
+    let mut words: Vec<String> = parts
+        .into_iter()
+        .map(|(l, tos)| format!("sends {l} to {}", list(&tos)))
+        .collect();
+    if entered {
+        words.push("enters the critical section".into());
+    }
+    if words.is_empty() {
+        String::new()
+    } else {
+        format!(" → {}", words.join(", "))
+    }
+}
+
+/// The result of [`check_cluster`]. Its `Display` is a report a person can follow: the verdict,
+/// the shortest counterexample step by step, and the figures.
+pub struct CheckOutcome<N: Node> {
+    /// The number of nodes.
+    pub nodes: usize,
+    /// The configuration checked.
+    pub config: ClusterCheckConfig,
+    /// How the search ended, with the counterexample if any.
+    pub verdict: Verdict<ClusterAction<N::Message>, ClusterState<N>>,
+    /// States, transitions, depth, time.
+    pub stats: Stats,
+    /// The counterexample as numbered lines (empty without a violation).
+    pub trace: Vec<String>,
+}
+
+impl<N: Node> CheckOutcome<N> {
+    /// Whether a violation was found (a reached bound is not a violation).
+    pub fn is_violation(&self) -> bool {
+        matches!(self.verdict, Verdict::Violation(_))
+    }
+
+    /// The counterexample, if a violation was found.
+    pub fn counterexample(
+        &self,
+    ) -> Option<&Counterexample<ClusterAction<N::Message>, ClusterState<N>>> {
+        match &self.verdict {
+            Verdict::Violation(cx) => Some(cx),
+            _ => None,
+        }
+    }
+
+    /// What was violated, in words, if anything was.
+    pub fn description(&self) -> Option<String> {
+        let cx = self.counterexample()?;
+        let last = cx.last_state();
+        Some(match &cx.kind {
+            ViolationKind::Invariant { property } if *property == MUTUAL_EXCLUSION => format!(
+                "safety violation: {} are in the critical section at once",
+                list(&last.in_critical_section())
+            ),
+            ViolationKind::Invariant { property } if *property == TOKEN_UNIQUENESS => format!(
+                "token violation: {} tokens exist (held or in flight)",
+                token_count(last)
+            ),
+            ViolationKind::Invariant { property } => format!("{property} violated"),
+            ViolationKind::Deadlock => {
+                let waits: Vec<String> = last
+                    .requesting()
+                    .into_iter()
+                    .map(|id| {
+                        let on = last.nodes[id.index()].waiting_for();
+                        if on.is_empty() {
+                            format!("{id} waits")
+                        } else {
+                            format!("{id} waits for {}", list(&on))
+                        }
+                    })
+                    .collect();
+                format!(
+                    "deadlock: no move left while requests are outstanding ({})",
+                    waits.join("; ")
+                )
+            }
+            ViolationKind::StepFailed(fail) => {
+                format!("protocol error: {}: {}", fail.action, fail.reason)
+            }
+        })
+    }
+
+    /// A serializable summary, for `dme check --json`.
+    pub fn summary(&self) -> CheckSummary {
+        let violation = self.counterexample().map(|cx| ViolationSummary {
+            kind: match &cx.kind {
+                ViolationKind::Invariant { property } if *property == MUTUAL_EXCLUSION => "safety",
+                ViolationKind::Invariant { property } if *property == TOKEN_UNIQUENESS => "token",
+                ViolationKind::Invariant { .. } => "invariant",
+                ViolationKind::Deadlock => "deadlock",
+                ViolationKind::StepFailed(_) => "protocol",
+            },
+            description: self.description().unwrap_or_default(),
+            steps: cx.len(),
+            trace: self.trace.clone(),
+        });
+        CheckSummary {
+            nodes: self.nodes,
+            requests_per_node: self.config.requests_per_node,
+            fifo: self.config.fifo,
+            max_states: self.config.max_states,
+            verdict: match self.verdict {
+                Verdict::NoViolation => "no_violation",
+                Verdict::BoundReached => "bound_reached",
+                Verdict::Violation(_) => "violation",
+            },
+            violation,
+            distinct_states: self.stats.distinct_states,
+            states_generated: self.stats.states_generated,
+            transitions: self.stats.transitions,
+            depth: self.stats.depth,
+            elapsed_seconds: self.stats.elapsed.as_secs_f64(),
+            states_per_second: self.stats.states_per_second(),
+        }
+    }
+}
+
+impl<N: Node> fmt::Display for CheckOutcome<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scope = format!(
+            "{} nodes, {} request{} each, {} channels",
+            self.nodes,
+            self.config.requests_per_node,
+            if self.config.requests_per_node == 1 { "" } else { "s" },
+            if self.config.fifo { "FIFO" } else { "non-FIFO" }
+        );
+        match &self.verdict {
+            Verdict::NoViolation => {
+                writeln!(f, "no violation: every reachable state explored ({scope})")?
+            }
+            Verdict::BoundReached => writeln!(
+                f,
+                "bound reached, no violation within it: stopped at {} distinct states ({scope})",
+                self.stats.distinct_states
+            )?,
+            Verdict::Violation(cx) => {
+                writeln!(f, "{}", self.description().unwrap_or_default())?;
+                writeln!(f, "shortest counterexample, {} steps ({scope}):", cx.len())?;
+                for line in &self.trace {
+                    writeln!(f, "  {line}")?;
+                }
+            }
+        }
+        write!(f, "{}", self.stats)
+    }
+}
+
+impl<N: Node> fmt::Debug for CheckOutcome<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The serializable summary of a [`CheckOutcome`].
+#[derive(Clone, PartialEq, Debug, Serialize)]
+pub struct CheckSummary {
+    /// The number of nodes.
+    pub nodes: usize,
+    /// Requests per node.
+    pub requests_per_node: u32,
+    /// Whether channels were FIFO.
+    pub fifo: bool,
+    /// The state limit, if any.
+    pub max_states: Option<u64>,
+    /// `"no_violation"`, `"bound_reached"` or `"violation"`.
+    pub verdict: &'static str,
+    /// The violation, if one was found.
+    pub violation: Option<ViolationSummary>,
+    /// Distinct states stored.
+    pub distinct_states: u64,
+    /// States generated (TLC's count: every successor computed, plus the initial state).
+    pub states_generated: u64,
+    /// Transitions explored.
+    pub transitions: u64,
+    /// Depth in TLC's sense (the initial state is depth 1).
+    pub depth: u64,
+    /// Wall-clock seconds.
+    pub elapsed_seconds: f64,
+    /// Distinct states per second.
+    pub states_per_second: f64,
+}
+
+/// A violation, for [`CheckSummary`].
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct ViolationSummary {
+    /// `"safety"`, `"token"`, `"deadlock"`, `"protocol"` or `"invariant"`.
+    pub kind: &'static str,
+    /// What was violated, in words.
+    pub description: String,
+    /// The counterexample's length in steps.
+    pub steps: usize,
+    /// The counterexample, one line per step (each followed by a state summary line).
+    pub trace: Vec<String>,
+}

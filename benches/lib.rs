@@ -1,1 +1,1 @@
-//! Shared helpers for the benchmarks (none yet).
+//! Shared helpers for the benchmarks.

@@ -6,3 +6,8 @@ pub mod simulate;
 
 pub use registry::{Algorithm, ClusterSpec, ClusterVisitor};
 pub use simulate::{RunSummary, simulate};
+
+/// The README's Rust examples, compiled and run as doctests so they never rot.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,0 +1,94 @@
+//! The subcommands, one module each, and what they share.
+
+use clap::Args;
+use dme_cli::{Algorithm, ClusterSpec};
+use dme_raymond::TreeShape;
+use dme_sim::{Config, Dist, Scenario, Workload};
+
+pub mod compare;
+pub mod run;
+
+/// Which cluster to build.
+#[derive(Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// Raymond: tree shape: star, line, binary, kary:K or random.
+    #[arg(long, default_value = "binary", value_parser = parse_tree)]
+    pub tree: TreeShape,
+    /// Raymond: the initial token holder (default: the tree's root).
+    #[arg(long, value_name = "ID")]
+    pub holder: Option<u32>,
+}
+
+/// The network and the workload.
+#[derive(Args, Debug, Clone)]
+pub struct SimArgs {
+    /// Critical-section entries each node asks for.
+    #[arg(long, default_value_t = 10)]
+    pub requests: u32,
+    /// Seed of the run's randomness; the same seed replays the same run.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Message delay: constant:T, uniform:LO..HI or exp:MEAN (ticks).
+    #[arg(long, default_value = "constant:10", value_parser = parse_dist)]
+    pub delay: Dist,
+    /// Time a node holds the critical section (ticks).
+    #[arg(long, default_value_t = 5)]
+    pub cs_time: u64,
+    /// Think time between requests under `--load random`.
+    #[arg(long, default_value = "exp:20", value_parser = parse_dist)]
+    pub think: Dist,
+    /// Let messages between two nodes overtake each other.
+    #[arg(long)]
+    pub no_fifo: bool,
+    /// Stop at this virtual time; requests outstanding then fail the liveness check.
+    #[arg(long, value_name = "TICKS")]
+    pub max_time: Option<u64>,
+}
+
+pub fn parse_dist(s: &str) -> Result<Dist, String> {
+    s.parse()
+}
+pub fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+    s.parse()
+}
+pub fn parse_tree(s: &str) -> Result<TreeShape, String> {
+    s.parse()
+        .map_err(|e: dme_raymond::ParseTreeShapeError| e.to_string())
+}
+
+/// A failure of the command itself (bad arguments, unreadable files): exit code 2.
+pub struct UsageError(pub String);
+
+impl From<String> for UsageError {
+    fn from(s: String) -> Self {
+        UsageError(s)
+    }
+}
+
+pub fn config(sim: &SimArgs, load: &str, scenario: Option<Scenario>) -> Config {
+    let workload = match (scenario, load) {
+        (Some(s), _) => Workload::Scripted(s),
+        (None, "light") => Workload::Light,
+        (None, "random") => Workload::Random { think: sim.think },
+        (None, _) => Workload::Heavy,
+    };
+    Config {
+        seed: sim.seed,
+        delay: sim.delay,
+        fifo: !sim.no_fifo,
+        workload,
+        cs_time: sim.cs_time,
+        requests_per_node: sim.requests,
+        max_time: sim.max_time,
+        ..Config::default()
+    }
+}
+
+pub fn spec(algorithm: Algorithm, nodes: usize, cluster: &ClusterArgs, seed: u64) -> ClusterSpec {
+    ClusterSpec {
+        tree: cluster.tree,
+        holder: cluster.holder,
+        seed,
+        ..ClusterSpec::new(algorithm, nodes)
+    }
+}

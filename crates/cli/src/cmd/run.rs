@@ -1,0 +1,67 @@
+//! `dme run`: one simulated run.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use dme_cli::{Algorithm, simulate};
+use dme_sim::Scenario;
+
+use super::{ClusterArgs, SimArgs, UsageError, config, parse_algorithm, spec};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The algorithm (ricart-agrawala, raymond, …).
+    #[arg(long, short, value_parser = parse_algorithm)]
+    pub algorithm: Algorithm,
+    /// Number of nodes (at least 2).
+    #[arg(long, short, default_value_t = 5)]
+    pub nodes: usize,
+    /// Workload: light, heavy or random.
+    #[arg(long, default_value = "heavy", value_parser = ["light", "heavy", "random"])]
+    pub load: String,
+    /// A scripted workload file ('at T node I requests [cs D]' per line); overrides --load.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Print one JSON object instead of the text report.
+    #[arg(long)]
+    pub json: bool,
+    /// Print every event of the run, one line each.
+    #[arg(long)]
+    pub trace: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// Runs `dme run`.
+pub fn exec(args: RunArgs) -> Result<bool, UsageError> {
+    let scenario = match &args.scenario {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                UsageError(format!("cannot read scenario file {}: {e}", path.display()))
+            })?;
+            Some(Scenario::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let mut config = config(&args.sim, &args.load, scenario);
+    config.full_trace = args.trace;
+    let spec = spec(args.algorithm, args.nodes, &args.cluster, args.sim.seed);
+    let summary = simulate(&spec, &config)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).expect("summary serializes")
+        );
+    } else {
+        if args.trace {
+            for event in &summary.report.trace {
+                println!("{event}");
+            }
+            println!();
+        }
+        print!("{summary}");
+    }
+    Ok(summary.is_ok())
+}

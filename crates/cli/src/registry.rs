@@ -8,12 +8,18 @@ use std::fmt;
 use std::str::FromStr;
 
 use dme_core::{Node, NodeId, cluster};
+use dme_lamport::Lamport;
 use dme_raymond::{Raymond, TreeShape};
 use dme_ricart_agrawala::RicartAgrawala;
 
 /// An algorithm (or a named variant of one) that dme can run.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum Algorithm {
+    /// Lamport (1978), the classic form: REQUEST, REPLY, RELEASE to everyone.
+    Lamport,
+    /// Lamport (1978) with the optimisation that suppresses a REPLY when a later-stamped
+    /// REQUEST of one's own was already sent to that node.
+    LamportSuppressReplies,
     /// Ricart and Agrawala (1981).
     RicartAgrawala,
     /// Raymond's tree-based token algorithm (1989).
@@ -22,14 +28,25 @@ pub enum Algorithm {
 
 impl Algorithm {
     /// Every algorithm and variant, in the order `compare` lists them.
-    pub const ALL: &'static [Algorithm] = &[Algorithm::RicartAgrawala, Algorithm::Raymond];
+    pub const ALL: &'static [Algorithm] = &[
+        Algorithm::Lamport,
+        Algorithm::LamportSuppressReplies,
+        Algorithm::RicartAgrawala,
+        Algorithm::Raymond,
+    ];
 
     /// The algorithms `dme compare` shows by default (named variants excluded).
-    pub const MAIN: &'static [Algorithm] = &[Algorithm::RicartAgrawala, Algorithm::Raymond];
+    pub const MAIN: &'static [Algorithm] = &[
+        Algorithm::Lamport,
+        Algorithm::RicartAgrawala,
+        Algorithm::Raymond,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
         match self {
+            Algorithm::Lamport => "lamport",
+            Algorithm::LamportSuppressReplies => "lamport-suppress-replies",
             Algorithm::RicartAgrawala => "ricart-agrawala",
             Algorithm::Raymond => "raymond",
         }
@@ -38,6 +55,9 @@ impl Algorithm {
     /// The textbook messages per critical-section entry, as a formula in N (and K), for reports.
     pub fn textbook_messages(self, load: &str) -> &'static str {
         match (self, load) {
+            (Algorithm::Lamport, _) => "3(N-1)",
+            (Algorithm::LamportSuppressReplies, "light") => "3(N-1)",
+            (Algorithm::LamportSuppressReplies, _) => "2(N-1)..3(N-1)",
             (Algorithm::RicartAgrawala, _) => "2(N-1)",
             (Algorithm::Raymond, "light") => "2*mean dist",
             (Algorithm::Raymond, _) => "about 4",
@@ -115,13 +135,13 @@ impl ClusterSpec {
         let members = cluster(n);
         let err = |e: dme_core::Error| e.to_string();
         match self.algorithm {
+            Algorithm::Lamport => Ok(visitor.visit(each(&members, Lamport::new)?, String::new())),
+            Algorithm::LamportSuppressReplies => Ok(visitor.visit(
+                each(&members, Lamport::with_reply_suppression)?,
+                String::new(),
+            )),
             Algorithm::RicartAgrawala => {
-                let nodes = members
-                    .iter()
-                    .map(|&id| RicartAgrawala::new(id, &members))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(err)?;
-                Ok(visitor.visit(nodes, String::new()))
+                Ok(visitor.visit(each(&members, RicartAgrawala::new)?, String::new()))
             }
             Algorithm::Raymond => {
                 let tree = self.tree.build(n, self.seed).map_err(err)?;
@@ -144,6 +164,17 @@ impl ClusterSpec {
             }
         }
     }
+}
+
+/// One node per member, each built by `make(id, members)`.
+fn each<N>(
+    members: &[NodeId],
+    make: impl Fn(NodeId, &[NodeId]) -> Result<N, dme_core::Error>,
+) -> Result<Vec<N>, String> {
+    members
+        .iter()
+        .map(|&id| make(id, members).map_err(|e| e.to_string()))
+        .collect()
 }
 
 /// Something to do with a freshly built cluster, whatever its node type.

@@ -179,3 +179,40 @@ fn compare_lists_every_algorithm() {
     assert_eq!(text.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&text.stdout).contains("msgs/entry"));
 }
+
+#[test]
+fn lamport_without_fifo_fails_with_a_replayable_report() {
+    let args = [
+        "run",
+        "-a",
+        "lamport",
+        "-n",
+        "3",
+        "--no-fifo",
+        "--delay",
+        "uniform:1..30",
+        "--seed",
+        "1",
+        "--requests",
+        "3",
+    ];
+    let out = dme(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("safety check FAILED"), "{text}");
+    assert!(text.contains("(seed 1)"), "{text}");
+    assert!(text.contains("overtook an earlier message"), "{text}");
+    assert!(text.contains("--seed 1"), "{text}");
+    assert_eq!(
+        dme(&args).stdout,
+        out.stdout,
+        "the seed replays the same report"
+    );
+    let mut fifo = args.to_vec();
+    fifo.retain(|a| *a != "--no-fifo");
+    assert_eq!(
+        dme(&fifo).status.code(),
+        Some(0),
+        "with FIFO the same seed passes"
+    );
+}

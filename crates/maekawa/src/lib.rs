@@ -103,7 +103,7 @@
 //! ```
 
 pub mod gf;
-mod quorums;
+pub mod quorums;
 
 use std::collections::BTreeMap;
 

@@ -66,16 +66,6 @@ impl Net {
         self.absorb(to, &mut out);
     }
 
-    /// Delivers the first in-flight message matching `pick`.
-    fn deliver_where(&mut self, pick: impl Fn(NodeId, NodeId, &Msg) -> bool) {
-        let k = self
-            .flight
-            .iter()
-            .position(|(f, t, m)| pick(*f, *t, m))
-            .unwrap_or_else(|| panic!("no such message in {:?}", self.flight));
-        self.deliver(k);
-    }
-
     fn kinds(&self) -> Vec<(u32, u32, &'static str)> {
         self.flight
             .iter()

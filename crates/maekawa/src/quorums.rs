@@ -13,7 +13,7 @@
 //! * [`Quorums::grid`] — for square `N = m²`: nodes in an `m × m` grid, row-major; `S_i` is `i`'s
 //!   row and column. `K = 2m − 1 = 2√N − 1`, equal effort and responsibility.
 //! * [`Quorums::projective_plane`] — for `N = q² + q + 1`, `q` a prime power up to
-//!   [`gf::MAX_ORDER`](crate::gf::MAX_ORDER): the points of the projective plane PG(2, q) over
+//!   [`gf::MAX_ORDER`]: the points of the projective plane PG(2, q) over
 //!   GF(q) are the nodes, and every node is given a different line through it (a perfect matching
 //!   between points and lines, which exists because the incidence graph is `(q+1)`-regular). Two
 //!   lines always meet in exactly one point, so `K = q + 1 ≈ √N`, equal effort and

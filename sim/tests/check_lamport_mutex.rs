@@ -48,7 +48,9 @@ struct Chan(u16);
 
 impl Chan {
     fn len(self) -> usize {
-        (0..4).take_while(|k| (self.0 >> (4 * k)) & 0xf != 0).count()
+        (0..4)
+            .take_while(|k| (self.0 >> (4 * k)) & 0xf != 0)
+            .count()
     }
 
     fn head(self) -> Option<u8> {
@@ -62,7 +64,10 @@ impl Chan {
 
     fn push(self, msg: u8) -> Chan {
         let len = self.len();
-        assert!(len < 4, "channel overflow: BoundedNetwork is violated first");
+        assert!(
+            len < 4,
+            "channel overflow: BoundedNetwork is violated first"
+        );
         Chan(self.0 | (u16::from(msg) << (4 * len)))
     }
 }
@@ -176,7 +181,11 @@ impl TransitionSystem for LamportMutex {
                     }
                     c => {
                         t.req[p][q] = c;
-                        t.clock[p] = if c > s.clock[p] { c + 1 } else { s.clock[p] + 1 };
+                        t.clock[p] = if c > s.clock[p] {
+                            c + 1
+                        } else {
+                            s.clock[p] + 1
+                        };
                         t.network[p][q] = s.network[p][q].push(ACK);
                         out.push((Action::ReceiveRequest(p, q), t));
                     }

@@ -2,6 +2,7 @@
 
 use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use dme_core::{Effect, Error, Message, Node, NodeId, Outbox, Phase};
 use serde::Serialize;
@@ -10,7 +11,7 @@ use super::engine::{
     CheckOptions, Counterexample, Property, Stats, StepFailure, TransitionSystem, Verdict,
     ViolationKind, check,
 };
-use super::hash::fx_hash;
+use super::hash::fingerprint;
 
 /// How [`check_cluster`] explores a cluster.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
@@ -37,36 +38,92 @@ impl Default for ClusterCheckConfig {
     }
 }
 
+/// One node's place in a [`ClusterState`]: the node (shared between states: a step copies
+/// only the node it changes), its fingerprint, where it stands as its driver sees it, and how
+/// many requests it has left.
+#[derive(Clone, Debug)]
+struct Slot<N> {
+    node: Arc<N>,
+    /// The node's fingerprint, so that hashing a state does not walk every node.
+    fp: u64,
+    phase: Phase,
+    remaining: u32,
+}
+
+impl<N: Node> Slot<N> {
+    fn new(node: N, remaining: u32) -> Self {
+        Slot {
+            fp: fingerprint(&node).0,
+            node: Arc::new(node),
+            phase: Phase::Idle,
+            remaining,
+        }
+    }
+
+    /// The node, to be changed (copied first if shared); call [`Slot::rehash`] afterwards.
+    fn node_mut(&mut self) -> &mut N {
+        Arc::make_mut(&mut self.node)
+    }
+
+    fn rehash(&mut self) {
+        self.fp = fingerprint(&*self.node).0;
+    }
+}
+
+impl<N: Node> PartialEq for Slot<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.fp == other.fp
+            && self.phase == other.phase
+            && self.remaining == other.remaining
+            && self.node == other.node
+    }
+}
+
+impl<N: Node> Eq for Slot<N> {}
+
+impl<N: Node> Hash for Slot<N> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.fp);
+        self.phase.hash(state);
+        state.write_u32(self.remaining);
+    }
+}
+
 /// One state of a cluster: every node's state, every channel's pending messages, where each
 /// node stands as its driver sees it (idle, requesting, or in the critical section since it
 /// emitted [`Effect::Enter`]) and how many requests each node has left.
 ///
-/// With FIFO channels a channel is a sequence; without, a multiset: two states whose channels
-/// hold the same messages in a different order are equal (and hash equal).
-#[derive(Clone, Debug)]
+/// With FIFO channels a channel is a sequence; without, a multiset, kept in a canonical order
+/// (by message fingerprint), so two states whose channels hold the same messages are equal and
+/// hash equal whatever order the messages were sent in.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct ClusterState<N: Node> {
     fifo: bool,
-    nodes: Vec<N>,
-    phases: Vec<Phase>,
-    remaining: Vec<u32>,
-    /// `channels[from * n + to]`, oldest message first.
-    channels: Vec<Vec<N::Message>>,
+    slots: Vec<Slot<N>>,
+    /// The messages in flight as `(from * n + to, message)`, sorted by channel; within a
+    /// channel oldest first (FIFO) or in canonical order (multiset).
+    flight: Vec<(u32, N::Message)>,
 }
 
 impl<N: Node> ClusterState<N> {
     fn n(&self) -> usize {
-        self.nodes.len()
+        self.slots.len()
     }
 
     /// The nodes, node `i` having id `NodeId(i)`.
-    pub fn nodes(&self) -> &[N] {
-        &self.nodes
+    pub fn nodes(&self) -> impl Iterator<Item = &N> {
+        self.slots.iter().map(|s| &*s.node)
+    }
+
+    /// Node `id`, if it is a member.
+    pub fn node(&self, id: NodeId) -> Option<&N> {
+        self.slots.get(id.index()).map(|s| &*s.node)
     }
 
     /// Where node `id` stands as the checker sees it: it is in the critical section from its
     /// [`Effect::Enter`] to its release. `None` for a node outside the cluster.
     pub fn phase(&self, id: NodeId) -> Option<Phase> {
-        self.phases.get(id.index()).copied()
+        self.slots.get(id.index()).map(|s| s.phase)
     }
 
     /// The nodes in the critical section.
@@ -81,115 +138,95 @@ impl<N: Node> ClusterState<N> {
 
     fn ids_where(&self, f: impl Fn(Phase) -> bool) -> Vec<NodeId> {
         (0..self.n())
-            .filter(|&i| f(self.phases[i]))
+            .filter(|&i| f(self.slots[i].phase))
             .map(|i| NodeId(i as u32))
             .collect()
     }
 
     /// The requests node `id` has not issued yet.
     pub fn requests_left(&self, id: NodeId) -> u32 {
-        self.remaining.get(id.index()).copied().unwrap_or(0)
+        self.slots.get(id.index()).map_or(0, |s| s.remaining)
     }
 
-    /// The messages in flight from `from` to `to`, oldest first (any order without FIFO).
-    pub fn in_flight(&self, from: NodeId, to: NodeId) -> &[N::Message] {
+    /// The messages in flight from `from` to `to`, oldest first (in canonical order without
+    /// FIFO).
+    pub fn in_flight(&self, from: NodeId, to: NodeId) -> Vec<&N::Message> {
         let n = self.n();
-        if from.index() < n && to.index() < n {
-            &self.channels[from.index() * n + to.index()]
-        } else {
-            &[]
+        if from.index() >= n || to.index() >= n {
+            return Vec::new();
         }
+        let c = (from.index() * n + to.index()) as u32;
+        self.flight
+            .iter()
+            .filter(|(ch, _)| *ch == c)
+            .map(|(_, m)| m)
+            .collect()
     }
 
     /// The number of messages in flight.
     pub fn messages_in_flight(&self) -> usize {
-        self.channels.iter().map(Vec::len).sum()
+        self.flight.len()
     }
 
-    fn same_channels(&self, other: &Self) -> bool {
-        if self.fifo {
-            return self.channels == other.channels;
-        }
-        self.channels.iter().zip(&other.channels).all(|(a, b)| {
-            a.len() == b.len()
-                && a.iter().all(|m| {
-                    a.iter().filter(|x| *x == m).count() == b.iter().filter(|x| *x == m).count()
-                })
-        })
+    /// Puts `msg` in flight on channel `c`: after the channel's other messages (FIFO), or at
+    /// its place in the canonical order (multiset).
+    fn send(&mut self, c: u32, msg: N::Message) {
+        let end = self.flight.partition_point(|(ch, _)| *ch <= c);
+        let at = if self.fifo {
+            end
+        } else {
+            let start = self.flight.partition_point(|(ch, _)| *ch < c);
+            let key = fingerprint(&msg);
+            start + self.flight[start..end].partition_point(|(_, m)| fingerprint(m) <= key)
+        };
+        self.flight.insert(at, (c, msg));
     }
 
     /// A one-line summary: who is not idle, and what is in flight.
     fn summary(&self) -> String {
         let mut s = String::new();
-        for (i, phase) in self.phases.iter().enumerate() {
+        for (i, slot) in self.slots.iter().enumerate() {
             let id = NodeId(i as u32);
-            match phase {
+            match slot.phase {
                 Phase::Idle => {}
                 Phase::Requesting => {
-                    let waits = self.nodes[i].waiting_for();
+                    let waits = slot.node.waiting_for();
                     if waits.is_empty() {
-                        let _ = write!(s, "{id} requesting; ");
+                        let _ = write!(s, "{id} requesting, ");
                     } else {
-                        let _ = write!(s, "{id} requesting (waits for {}); ", list(&waits));
+                        let _ = write!(s, "{id} requesting (waits for {}), ", list(&waits));
                     }
                 }
                 Phase::InCriticalSection => {
-                    let _ = write!(s, "{id} in CS; ");
+                    let _ = write!(s, "{id} in CS, ");
                 }
             }
         }
         if s.is_empty() {
-            s.push_str("all idle; ");
+            s.push_str("all idle");
+        } else {
+            s.truncate(s.len() - 2);
         }
-        let n = self.n();
-        let mut flight = Vec::new();
-        for (c, ch) in self.channels.iter().enumerate() {
-            if !ch.is_empty() {
-                let msgs: Vec<String> = ch.iter().map(label).collect();
-                flight.push(format!(
-                    "{}→{} {}",
-                    NodeId((c / n) as u32),
-                    NodeId((c % n) as u32),
-                    msgs.join(" ")
-                ));
+        let n = self.n() as u32;
+        let mut flight: Vec<(u32, Vec<String>)> = Vec::new();
+        for (c, m) in &self.flight {
+            match flight.last_mut() {
+                Some((last, msgs)) if last == c => msgs.push(label(m)),
+                _ => flight.push((*c, vec![label(m)])),
             }
         }
         if flight.is_empty() {
-            s.push_str("nothing in flight");
+            s.push_str(" | nothing in flight");
         } else {
-            let _ = write!(s, "in flight: {}", flight.join(", "));
+            let parts: Vec<String> = flight
+                .iter()
+                .map(|(c, msgs)| {
+                    format!("{}→{} [{}]", NodeId(c / n), NodeId(c % n), msgs.join(", "))
+                })
+                .collect();
+            let _ = write!(s, " | in flight: {}", parts.join(", "));
         }
         s
-    }
-}
-
-impl<N: Node> PartialEq for ClusterState<N> {
-    fn eq(&self, other: &Self) -> bool {
-        self.fifo == other.fifo
-            && self.phases == other.phases
-            && self.remaining == other.remaining
-            && self.nodes == other.nodes
-            && self.same_channels(other)
-    }
-}
-
-impl<N: Node> Eq for ClusterState<N> {}
-
-impl<N: Node> Hash for ClusterState<N> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.nodes.hash(state);
-        self.phases.hash(state);
-        self.remaining.hash(state);
-        if self.fifo {
-            self.channels.hash(state);
-        } else {
-            // A multiset: its size and an order-independent sum of its elements' hashes.
-            for ch in &self.channels {
-                state.write_usize(ch.len());
-                let sum = ch.iter().fold(0u64, |acc, m| acc.wrapping_add(fx_hash(m)));
-                state.write_u64(sum);
-            }
-        }
     }
 }
 
@@ -240,6 +277,9 @@ impl<M: Message> fmt::Display for ClusterAction<M> {
     }
 }
 
+/// A state constraint on a cluster.
+type Constraint<N> = Box<dyn Fn(&ClusterState<N>) -> bool>;
+
 /// A cluster of nodes as a transition system: the moves are "deliver a pending message" (the
 /// oldest of each channel with FIFO, any distinct pending message without), "an idle node with
 /// requests left requests" and "the node in the critical section releases".
@@ -250,7 +290,7 @@ impl<M: Message> fmt::Display for ClusterAction<M> {
 /// itself or a non-member is a failed step. Work is outstanding while a request is.
 pub struct Cluster<N: Node> {
     initial: ClusterState<N>,
-    constraint: Option<Box<dyn Fn(&ClusterState<N>) -> bool>>,
+    constraint: Option<Constraint<N>>,
 }
 
 impl<N: Node> Cluster<N> {
@@ -270,14 +310,14 @@ impl<N: Node> Cluster<N> {
                 node.id()
             )));
         }
-        let n = nodes.len();
         Ok(Cluster {
             initial: ClusterState {
                 fifo,
-                phases: vec![Phase::Idle; n],
-                remaining: vec![requests_per_node; n],
-                channels: vec![Vec::new(); n * n],
-                nodes,
+                slots: nodes
+                    .into_iter()
+                    .map(|node| Slot::new(node, requests_per_node))
+                    .collect(),
+                flight: Vec::new(),
             },
             constraint: None,
         })
@@ -285,7 +325,10 @@ impl<N: Node> Cluster<N> {
 
     /// Adds a state constraint (TLC's `CONSTRAINT`): states for which it is false are counted
     /// and checked but not explored — for example "every Lamport clock ≤ C".
-    pub fn with_constraint(mut self, constraint: impl Fn(&ClusterState<N>) -> bool + 'static) -> Self {
+    pub fn with_constraint(
+        mut self,
+        constraint: impl Fn(&ClusterState<N>) -> bool + 'static,
+    ) -> Self {
         self.constraint = Some(Box::new(constraint));
         self
     }
@@ -308,35 +351,40 @@ impl<N: Node> Cluster<N> {
         let actor = match action {
             ClusterAction::Request(id) => {
                 let i = id.index();
-                next.nodes[i]
+                let slot = &mut next.slots[i];
+                slot.node_mut()
                     .request(out)
                     .map_err(|e| format!("{id} rejected the request: {e}"))?;
-                next.phases[i] = Phase::Requesting;
-                next.remaining[i] = next.remaining[i].saturating_sub(1);
+                slot.phase = Phase::Requesting;
+                slot.remaining = slot.remaining.saturating_sub(1);
                 i
             }
             ClusterAction::Release(id) => {
                 let i = id.index();
-                next.nodes[i]
+                let slot = &mut next.slots[i];
+                slot.node_mut()
                     .release(out)
                     .map_err(|e| format!("{id} rejected the release: {e}"))?;
-                next.phases[i] = Phase::Idle;
+                slot.phase = Phase::Idle;
                 i
             }
             ClusterAction::Deliver { from, to, msg } => {
                 let (f, t) = (from.index(), to.index());
-                let ch = &mut next.channels[f * n + t];
-                let at = ch
+                let c = (f * n + t) as u32;
+                let at = next
+                    .flight
                     .iter()
-                    .position(|m| m == msg)
+                    .position(|(ch, m)| *ch == c && m == msg)
                     .ok_or_else(|| format!("no {} in flight from {from} to {to}", label(msg)))?;
-                let msg = ch.remove(at);
-                next.nodes[t]
+                let (_, msg) = next.flight.remove(at);
+                next.slots[t]
+                    .node_mut()
                     .on_message(*from, msg, out)
                     .map_err(|e| format!("{to} rejected it: {e}"))?;
                 t
             }
         };
+        next.slots[actor].rehash();
         let me = NodeId(actor as u32);
         for effect in out.effects() {
             match effect {
@@ -347,16 +395,17 @@ impl<N: Node> Cluster<N> {
                     if to.index() >= n {
                         return Err(format!("{me} sent {} to {to}, not a member", label(msg)));
                     }
-                    next.channels[actor * n + to.index()].push(msg.clone());
+                    next.send((actor * n + to.index()) as u32, msg.clone());
                 }
                 Effect::Enter => {
-                    if next.phases[actor] != Phase::Requesting {
+                    let slot = &mut next.slots[actor];
+                    if slot.phase != Phase::Requesting {
                         return Err(format!(
                             "{me} entered the critical section while {}",
-                            next.phases[actor]
+                            slot.phase
                         ));
                     }
-                    next.phases[actor] = Phase::InCriticalSection;
+                    slot.phase = Phase::InCriticalSection;
                 }
             }
         }
@@ -366,31 +415,37 @@ impl<N: Node> Cluster<N> {
     /// The enabled actions in `state`, in a fixed order: requests, releases, then deliveries by
     /// channel (sender, then receiver).
     pub fn actions(&self, state: &ClusterState<N>) -> Vec<ClusterAction<N::Message>> {
-        let n = state.n();
+        let n = state.n() as u32;
         let mut actions = Vec::new();
-        for i in 0..n {
-            if state.phases[i] == Phase::Idle && state.remaining[i] > 0 {
+        for (i, slot) in state.slots.iter().enumerate() {
+            if slot.phase == Phase::Idle && slot.remaining > 0 {
                 actions.push(ClusterAction::Request(NodeId(i as u32)));
             }
         }
-        for i in 0..n {
-            if state.phases[i] == Phase::InCriticalSection {
+        for (i, slot) in state.slots.iter().enumerate() {
+            if slot.phase == Phase::InCriticalSection {
                 actions.push(ClusterAction::Release(NodeId(i as u32)));
             }
         }
-        for (c, ch) in state.channels.iter().enumerate() {
-            let (from, to) = (NodeId((c / n) as u32), NodeId((c % n) as u32));
-            let deliverable = if state.fifo { ch.len().min(1) } else { ch.len() };
-            for k in 0..deliverable {
-                if ch[..k].contains(&ch[k]) {
-                    continue;
-                }
+        let mut previous: Option<&(u32, N::Message)> = None;
+        for entry in &state.flight {
+            let (c, msg) = entry;
+            let deliverable = match previous {
+                // The head of its channel.
+                None => true,
+                Some((pc, _)) if pc != c => true,
+                // Without FIFO, any message unlike the one before it (equal messages are
+                // adjacent in the canonical order).
+                Some((_, pm)) => !state.fifo && pm != msg,
+            };
+            if deliverable {
                 actions.push(ClusterAction::Deliver {
-                    from,
-                    to,
-                    msg: ch[k].clone(),
+                    from: NodeId(c / n),
+                    to: NodeId(c % n),
+                    msg: msg.clone(),
                 });
             }
+            previous = Some(entry);
         }
         actions
     }
@@ -423,9 +478,9 @@ impl<N: Node> TransitionSystem for Cluster<N> {
         let mut props = vec![Property::new(
             MUTUAL_EXCLUSION,
             |_: &Self, s: &ClusterState<N>| {
-                s.phases
+                s.slots
                     .iter()
-                    .filter(|p| **p == Phase::InCriticalSection)
+                    .filter(|slot| slot.phase == Phase::InCriticalSection)
                     .count()
                     <= 1
             },
@@ -440,7 +495,7 @@ impl<N: Node> TransitionSystem for Cluster<N> {
     }
 
     fn work_outstanding(&self, state: &ClusterState<N>) -> bool {
-        state.phases.contains(&Phase::Requesting)
+        state.slots.iter().any(|s| s.phase == Phase::Requesting)
     }
 
     fn within_constraint(&self, state: &ClusterState<N>) -> bool {
@@ -452,12 +507,8 @@ const MUTUAL_EXCLUSION: &str = "mutual exclusion";
 const TOKEN_UNIQUENESS: &str = "token uniqueness";
 
 fn token_count<N: Node>(s: &ClusterState<N>) -> usize {
-    let held = s.nodes.iter().filter(|n| n.holds_token()).count();
-    let flying: usize = s
-        .channels
-        .iter()
-        .map(|ch| ch.iter().filter(|m| m.carries_token()).count())
-        .sum();
+    let held = s.nodes().filter(|n| n.holds_token()).count();
+    let flying = s.flight.iter().filter(|(_, m)| m.carries_token()).count();
     held + flying
 }
 
@@ -484,7 +535,10 @@ pub fn check_cluster_constrained<N: Node>(
     Ok(check_cluster_system(cluster, config))
 }
 
-fn check_cluster_system<N: Node>(cluster: Cluster<N>, config: &ClusterCheckConfig) -> CheckOutcome<N> {
+fn check_cluster_system<N: Node>(
+    cluster: Cluster<N>,
+    config: &ClusterCheckConfig,
+) -> CheckOutcome<N> {
     let options = CheckOptions {
         max_states: config.max_states,
         check_deadlock: config.check_deadlock,
@@ -514,7 +568,12 @@ fn render_trace<N: Node>(
     let mut before = &cx.initial;
     for (i, step) in cx.steps.iter().enumerate() {
         let _ = cluster.step(before, &step.action, &mut out);
-        lines.push(format!("{}. {}{}", i + 1, step.action, effects(out.effects())));
+        lines.push(format!(
+            "{}. {}{}",
+            i + 1,
+            step.action,
+            effects(out.effects())
+        ));
         lines.push(format!("     {}", step.state.summary()));
         before = &step.state;
     }
@@ -609,7 +668,7 @@ impl<N: Node> CheckOutcome<N> {
                     .requesting()
                     .into_iter()
                     .map(|id| {
-                        let on = last.nodes[id.index()].waiting_for();
+                        let on = last.node(id).map(Node::waiting_for).unwrap_or_default();
                         if on.is_empty() {
                             format!("{id} waits")
                         } else {
@@ -669,7 +728,11 @@ impl<N: Node> fmt::Display for CheckOutcome<N> {
             "{} nodes, {} request{} each, {} channels",
             self.nodes,
             self.config.requests_per_node,
-            if self.config.requests_per_node == 1 { "" } else { "s" },
+            if self.config.requests_per_node == 1 {
+                ""
+            } else {
+                "s"
+            },
             if self.config.fifo { "FIFO" } else { "non-FIFO" }
         );
         match &self.verdict {

@@ -1,12 +1,13 @@
 //! The breadth-first search, generic over a [`TransitionSystem`].
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::hash::{Inserted, ROOT, Store};
+use super::hash::{ROOT, Store, fingerprint};
 
 /// A finite-state transition system to be checked exhaustively.
 ///
@@ -255,7 +256,8 @@ impl<A, S> CheckResult<A, S> {
 /// holds a shorter one).
 struct Pending<T: TransitionSystem> {
     kind: ViolationKind<T::Action>,
-    /// The stored state the path ends at (for a state outside the constraint, its parent).
+    /// The number of the stored state the path ends at (for a state outside the constraint, its
+    /// parent's).
     at: usize,
     /// A violating successor of `at` that was not stored (outside the constraint).
     unstored: Option<T::State>,
@@ -269,6 +271,10 @@ struct Pending<T: TransitionSystem> {
 /// successor is reported only once the current level is finished, the counterexample is a
 /// shortest one: no violation of any kind is reachable in fewer steps.
 ///
+/// Visited states are stored as 128-bit fingerprints with the number of their parent; only the
+/// states still to be explored are kept whole. A trace is rebuilt by replaying the system from
+/// an initial state along the fingerprints of the path.
+///
 /// The result does not depend on anything but `system` and `options` (the hash is fixed, and no
 /// iteration order of a hash table is ever observed), except for `stats.elapsed`.
 pub fn check<T: TransitionSystem>(
@@ -281,68 +287,55 @@ pub fn check<T: TransitionSystem>(
     let max_states = options.max_states.unwrap_or(u64::from(u32::MAX - 1));
     let max_states = max_states.min(u64::from(u32::MAX - 1)) as usize;
 
-    let mut store: Store<T::State> = Store::new();
+    let mut store = Store::new();
+    // The states still to explore, with their numbers, in breadth-first order.
+    let mut frontier: VecDeque<(usize, T::State)> = VecDeque::new();
     let mut stats = Stats::default();
     let mut bound_reached = false;
+    let mut pending: Option<Pending<T>> = None;
 
     // Initial states: a violation here is a counterexample of length 0, reported at once.
-    let mut initial_violation = None;
     for s in system.initial_states() {
         stats.states_generated += 1;
-        let bad = violated(&s);
         if !system.within_constraint(&s) {
-            if let Some(property) = bad {
-                initial_violation = Some((property, s));
-                break;
+            if let Some(property) = violated(&s) {
+                return initial_violation(property, s, &store, stats, start);
             }
             continue;
         }
-        if store.contains(&s) {
+        let fp = fingerprint(&s);
+        if store.contains(fp) {
             continue;
         }
         if store.len() >= max_states {
             bound_reached = true;
             break;
         }
-        if let Some(property) = bad {
-            initial_violation = Some((property, s));
-            break;
+        if let Some(property) = violated(&s) {
+            return initial_violation(property, s, &store, stats, start);
         }
-        store.insert(s, ROOT);
-    }
-    if let Some((property, initial)) = initial_violation {
-        stats.distinct_states = store.len() as u64;
-        stats.depth = u64::from(store.len() > 0);
-        stats.elapsed = start.elapsed();
-        let cx = Counterexample {
-            kind: ViolationKind::Invariant { property },
-            initial,
-            steps: Vec::new(),
-        };
-        return CheckResult {
-            verdict: Verdict::Violation(cx),
-            stats,
-        };
+        if let Some(index) = store.insert(fp, ROOT) {
+            frontier.push_back((index, s));
+        }
     }
 
-    let mut pending: Option<Pending<T>> = None;
-    let mut cursor = 0;
     let mut level_end = store.len();
     let mut depth = u64::from(store.len() > 0);
     let mut succ: Vec<(T::Action, T::State)> = Vec::new();
 
-    while !bound_reached && cursor < store.len() {
-        if cursor == level_end {
+    while !bound_reached {
+        let Some((here, state)) = frontier.pop_front() else {
+            break;
+        };
+        if here == level_end {
             if pending.is_some() {
                 break;
             }
             depth += 1;
             level_end = store.len();
         }
-        let here = cursor;
-        cursor += 1;
         succ.clear();
-        if let Err(fail) = system.next_states(store.get(here), &mut succ) {
+        if let Err(fail) = system.next_states(&state, &mut succ) {
             // A failed action ends a path one step longer than `here`'s: as long as anything
             // pending (found at the same length, earlier), so only report it if nothing is.
             if pending.is_none() {
@@ -354,7 +347,7 @@ pub fn check<T: TransitionSystem>(
             }
             continue;
         }
-        if succ.is_empty() && options.check_deadlock && system.work_outstanding(store.get(here)) {
+        if succ.is_empty() && options.check_deadlock && system.work_outstanding(&state) {
             // Shorter than anything pending (which is one step past this level).
             pending = Some(Pending {
                 kind: ViolationKind::Deadlock,
@@ -380,15 +373,16 @@ pub fn check<T: TransitionSystem>(
                 continue;
             }
             stats.transitions += 1;
+            let fp = fingerprint(&next);
             if store.len() >= max_states {
-                if !store.contains(&next) {
+                if !store.contains(fp) {
                     bound_reached = true;
                     break;
                 }
                 continue;
             }
-            if let Inserted::New(index) = store.insert(next, here as u32) {
-                if let Some(property) = violated(store.get(index)) {
+            if let Some(index) = store.insert(fp, here as u32) {
+                if let Some(property) = violated(&next) {
                     pending = Some(Pending {
                         kind: ViolationKind::Invariant { property },
                         at: index,
@@ -396,12 +390,14 @@ pub fn check<T: TransitionSystem>(
                     });
                     break;
                 }
+                frontier.push_back((index, next));
             }
         }
     }
 
     stats.distinct_states = store.len() as u64;
     stats.depth = depth;
+    drop(frontier);
     let verdict = match pending {
         Some(p) => Verdict::Violation(trace(system, &store, p)),
         None if bound_reached => Verdict::BoundReached,
@@ -411,42 +407,74 @@ pub fn check<T: TransitionSystem>(
     CheckResult { verdict, stats }
 }
 
-/// Rebuilds the path to a pending violation from the parent pointers, finding each step's action
-/// by recomputing the parent's successors (so actions need not be stored per state).
+fn initial_violation<A, S>(
+    property: &'static str,
+    initial: S,
+    store: &Store,
+    mut stats: Stats,
+    start: Instant,
+) -> CheckResult<A, S> {
+    stats.distinct_states = store.len() as u64;
+    stats.depth = u64::from(store.len() > 0);
+    stats.elapsed = start.elapsed();
+    let cx = Counterexample {
+        kind: ViolationKind::Invariant { property },
+        initial,
+        steps: Vec::new(),
+    };
+    CheckResult {
+        verdict: Verdict::Violation(cx),
+        stats,
+    }
+}
+
+/// Rebuilds the path to a pending violation: the parent numbers give the path's fingerprints,
+/// and replaying the system from the initial state with the first fingerprint, choosing at
+/// each step the (first) successor with the next fingerprint, gives its states and actions.
 fn trace<T: TransitionSystem>(
     system: &T,
-    store: &Store<T::State>,
+    store: &Store,
     pending: Pending<T>,
 ) -> Counterexample<T::Action, T::State> {
-    let mut path = vec![pending.at];
+    let mut path = vec![store.fingerprint(pending.at)];
     let mut at = pending.at;
     while store.parent(at) != ROOT {
         at = store.parent(at) as usize;
-        path.push(at);
+        path.push(store.fingerprint(at));
     }
     path.reverse();
+    let initial = system
+        .initial_states()
+        .into_iter()
+        .find(|s| fingerprint(s) == path[0])
+        .expect("the path starts at an initial state");
     let mut succ = Vec::new();
-    let mut step = |from: usize, to: &T::State| -> Step<T::Action, T::State> {
+    let mut steps: Vec<Step<T::Action, T::State>> = Vec::with_capacity(path.len());
+    let mut current = initial.clone();
+    for &fp in &path[1..] {
         succ.clear();
-        // The parent was explored without failing, so this recomputation succeeds too; a
-        // partial list would still contain the successor that was stored.
-        let _ = system.next_states(store.get(from), &mut succ);
+        // The state was explored without failing, so this recomputation succeeds too; a
+        // partial list would still hold the successor that was stored.
+        let _ = system.next_states(&current, &mut succ);
         let (action, state) = succ
             .drain(..)
-            .find(|(_, s)| s == to)
+            .find(|(_, s)| fingerprint(s) == fp)
             .expect("a stored state is a successor of its parent");
-        Step { action, state }
-    };
-    let mut steps: Vec<Step<T::Action, T::State>> = path
-        .windows(2)
-        .map(|w| step(w[0], store.get(w[1])))
-        .collect();
-    if let Some(last) = &pending.unstored {
-        steps.push(step(pending.at, last));
+        current = state.clone();
+        steps.push(Step { action, state });
+    }
+    if let Some(last) = pending.unstored {
+        succ.clear();
+        let _ = system.next_states(&current, &mut succ);
+        let (action, state) = succ
+            .drain(..)
+            .find(|(_, s)| *s == last)
+            .expect("the violating state is a successor of its parent");
+        steps.push(Step { action, state });
     }
     Counterexample {
         kind: pending.kind,
-        initial: store.get(path[0]).clone(),
+        initial,
         steps,
     }
 }
@@ -519,10 +547,18 @@ mod tests {
 
     #[test]
     fn shortest_trace_to_an_invariant_violation() {
-        let sys = Counter { bad: 7, ..counter(10) };
+        let sys = Counter {
+            bad: 7,
+            ..counter(10)
+        };
         let r = check(&sys, &CheckOptions::default());
         let cx = r.counterexample().expect("7 is reachable");
-        assert_eq!(cx.kind, ViolationKind::Invariant { property: "not bad" });
+        assert_eq!(
+            cx.kind,
+            ViolationKind::Invariant {
+                property: "not bad"
+            }
+        );
         assert_eq!(cx.len(), 4);
         assert_eq!(*cx.last_state(), 7);
         let actions: Vec<_> = cx.steps.iter().map(|s| s.action).collect();
@@ -594,7 +630,12 @@ mod tests {
         };
         // Both have length 1; the invariant violation is found first.
         assert_eq!(cx.len(), 1);
-        assert_eq!(cx.kind, ViolationKind::Invariant { property: "not bad" });
+        assert_eq!(
+            cx.kind,
+            ViolationKind::Invariant {
+                property: "not bad"
+            }
+        );
         // 3 is bad (length 2, found while exploring level 1 = {1, 2}); 1 is stuck (length 1).
         let sys = Counter {
             bad: 3,

@@ -1,28 +1,54 @@
-//! A fast, deterministic hasher and the visited-state store of the breadth-first search.
+//! State fingerprints and the visited-state store of the breadth-first search.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 /// The multiplier of the Fx hash (as used by rustc's `FxHasher`).
 const K: u64 = 0x517c_c1b7_2722_0a95;
 
-/// A small, fast, *deterministic* hasher in the style of rustc's `FxHasher`: every word written
-/// is folded in with a rotate, an xor and a multiply. Not resistant to adversarial keys (the
-/// checker hashes its own states, not attacker input), but the same input always hashes the same
-/// on every run (bytes are read little-endian), so nothing the checker reports can depend on a
-/// random seed.
-#[derive(Clone, Copy, Default, Debug)]
-pub struct FxHasher {
-    hash: u64,
+/// A fast, deterministic 128-bit fingerprint hasher: two independent Fx-style lanes (different multipliers and
+/// rotations), each finished with a strong 64-bit mixer. Visited states are stored by
+/// fingerprint only, as TLC and stateright do; with 128 bits the chance that two of even 10^9
+/// distinct states share a fingerprint is below 10^-20 for a well-mixed hash.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fingerprinter {
+    a: u64,
+    b: u64,
 }
 
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(K);
+const K2: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl Default for Fingerprinter {
+    fn default() -> Self {
+        Fingerprinter {
+            a: 0,
+            b: 0x243f_6a88_85a3_08d3,
+        }
     }
 }
 
-impl Hasher for FxHasher {
+/// The finalizer of MurmurHash3: every input bit affects every output bit.
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+impl Fingerprinter {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.a = (self.a.rotate_left(5) ^ word).wrapping_mul(K);
+        self.b = (self.b.rotate_left(23) ^ word).wrapping_mul(K2);
+    }
+
+    /// The 128-bit fingerprint of what was written.
+    pub(crate) fn finish128(&self) -> Fingerprint {
+        Fingerprint(fmix64(self.a), fmix64(self.b ^ 0x5851_f42d_4c95_7f2d))
+    }
+}
+
+impl Hasher for Fingerprinter {
     #[inline]
     fn write(&mut self, mut bytes: &[u8]) {
         while bytes.len() >= 8 {
@@ -33,8 +59,6 @@ impl Hasher for FxHasher {
             bytes = rest;
         }
         if !bytes.is_empty() {
-            // Up to 7 trailing bytes form one more word; the length byte keeps "ab" and "ab\0"
-            // apart.
             let mut buf = [0u8; 8];
             buf[..bytes.len()].copy_from_slice(bytes);
             buf[7] ^= bytes.len() as u8;
@@ -67,64 +91,45 @@ impl Hasher for FxHasher {
         self.add(i as u64);
     }
 
-    #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        self.finish128().0
     }
 }
 
-/// A [`BuildHasher`] for [`FxHasher`], for deterministic `HashMap`s and `HashSet`s.
-#[derive(Clone, Copy, Default, Debug)]
-pub struct BuildFxHasher;
+/// A state's 128-bit fingerprint.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub(crate) struct Fingerprint(pub(crate) u64, pub(crate) u64);
 
-impl BuildHasher for BuildFxHasher {
-    type Hasher = FxHasher;
-
-    fn build_hasher(&self) -> FxHasher {
-        FxHasher::default()
-    }
-}
-
-/// The [`FxHasher`] hash of one value.
-pub fn fx_hash<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut h = FxHasher::default();
+/// The fingerprint of one value.
+pub(crate) fn fingerprint<T: Hash + ?Sized>(value: &T) -> Fingerprint {
+    let mut h = Fingerprinter::default();
     value.hash(&mut h);
-    h.finish()
+    h.finish128()
 }
 
 /// No parent: an initial state.
 pub(crate) const ROOT: u32 = u32::MAX;
 const EMPTY: u32 = u32::MAX;
 
-/// The visited states, in the order they were found (which is breadth-first order, so the
-/// store doubles as the search queue), with each state's parent for counterexample traces.
+/// The visited states' fingerprints, numbered in the order they were found (breadth-first
+/// order), each with its parent's number for counterexample traces: about 28 bytes per state
+/// whatever the state's size.
 ///
-/// The hash table is open addressing with linear probing over indices into `states`; the
-/// stored 64-bit hashes make probing and growing cheap, and full equality is checked on a hash
-/// match, so two different states are never merged.
-pub(crate) struct Store<S> {
-    states: Vec<S>,
-    hashes: Vec<u64>,
+/// The table is open addressing with linear probing over numbers into `fps`; a fingerprint's
+/// slot is taken from its (fully mixed) first word.
+pub(crate) struct Store {
+    fps: Vec<Fingerprint>,
     parents: Vec<u32>,
     table: Vec<u32>,
-    /// `64 - log2(table.len())`: a hash's slot is its top bits, the well-mixed ones.
+    /// `64 - log2(table.len())`.
     shift: u32,
 }
 
-/// What [`Store::insert`] did.
-pub(crate) enum Inserted {
-    /// A new state, stored at this index.
-    New(usize),
-    /// The state was already stored.
-    Seen,
-}
-
-impl<S: Eq + Hash> Store<S> {
+impl Store {
     pub(crate) fn new() -> Self {
         let bits = 10;
         Store {
-            states: Vec::new(),
-            hashes: Vec::new(),
+            fps: Vec::new(),
             parents: Vec::new(),
             table: vec![EMPTY; 1 << bits],
             shift: 64 - bits,
@@ -132,60 +137,52 @@ impl<S: Eq + Hash> Store<S> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.states.len()
+        self.fps.len()
     }
 
-    pub(crate) fn get(&self, index: usize) -> &S {
-        &self.states[index]
+    pub(crate) fn fingerprint(&self, index: usize) -> Fingerprint {
+        self.fps[index]
     }
 
     pub(crate) fn parent(&self, index: usize) -> u32 {
         self.parents[index]
     }
 
-    /// Whether `state` is stored (without storing it).
-    pub(crate) fn contains(&self, state: &S) -> bool {
-        let hash = fx_hash(state);
+    /// The slot holding `fp`, or the empty slot where it would go.
+    fn slot(&self, fp: Fingerprint) -> (usize, bool) {
         let mask = self.table.len() - 1;
-        let mut slot = (hash >> self.shift) as usize;
+        let mut slot = (fp.0 >> self.shift) as usize;
         loop {
             let at = self.table[slot];
             if at == EMPTY {
-                return false;
+                return (slot, false);
             }
-            let i = at as usize;
-            if self.hashes[i] == hash && self.states[i] == *state {
-                return true;
+            if self.fps[at as usize] == fp {
+                return (slot, true);
             }
             slot = (slot + 1) & mask;
         }
     }
 
-    /// Stores `state` (found from `parent`) unless an equal state is already stored.
-    pub(crate) fn insert(&mut self, state: S, parent: u32) -> Inserted {
-        let hash = fx_hash(&state);
-        let mask = self.table.len() - 1;
-        let mut slot = (hash >> self.shift) as usize;
-        loop {
-            let at = self.table[slot];
-            if at == EMPTY {
-                break;
-            }
-            let i = at as usize;
-            if self.hashes[i] == hash && self.states[i] == state {
-                return Inserted::Seen;
-            }
-            slot = (slot + 1) & mask;
+    /// Whether `fp` is stored.
+    pub(crate) fn contains(&self, fp: Fingerprint) -> bool {
+        self.slot(fp).1
+    }
+
+    /// Stores `fp` (found from `parent`) and returns its number, or `None` if already stored.
+    pub(crate) fn insert(&mut self, fp: Fingerprint, parent: u32) -> Option<usize> {
+        let (slot, found) = self.slot(fp);
+        if found {
+            return None;
         }
-        let index = self.states.len();
+        let index = self.fps.len();
         self.table[slot] = index as u32;
-        self.states.push(state);
-        self.hashes.push(hash);
+        self.fps.push(fp);
         self.parents.push(parent);
-        if self.states.len() * 2 > self.table.len() {
+        if self.fps.len() * 2 > self.table.len() {
             self.grow();
         }
-        Inserted::New(index)
+        Some(index)
     }
 
     fn grow(&mut self) {
@@ -194,8 +191,8 @@ impl<S: Eq + Hash> Store<S> {
         self.table.clear();
         self.table.resize(size, EMPTY);
         let mask = size - 1;
-        for (i, &hash) in self.hashes.iter().enumerate() {
-            let mut slot = (hash >> self.shift) as usize;
+        for (i, fp) in self.fps.iter().enumerate() {
+            let mut slot = (fp.0 >> self.shift) as usize;
             while self.table[slot] != EMPTY {
                 slot = (slot + 1) & mask;
             }
@@ -210,24 +207,35 @@ mod tests {
 
     #[test]
     fn equal_values_hash_equal_and_trailing_bytes_matter() {
-        assert_eq!(fx_hash(&(1u8, [2u16; 3])), fx_hash(&(1u8, [2u16; 3])));
-        assert_ne!(fx_hash(&b"ab"[..]), fx_hash(&b"ab\0"[..]));
-        assert_ne!(fx_hash(&1u64), fx_hash(&2u64));
+        assert_eq!(
+            fingerprint(&(1u8, [2u16; 3])),
+            fingerprint(&(1u8, [2u16; 3]))
+        );
+        assert_ne!(fingerprint(&b"ab"[..]), fingerprint(&b"ab\0"[..]));
+        assert_ne!(fingerprint(&1u64), fingerprint(&2u64));
     }
 
     #[test]
     fn store_deduplicates_and_keeps_insertion_order_across_growth() {
         let mut store = Store::new();
         for i in 0..5000u32 {
-            assert!(matches!(store.insert(i, ROOT), Inserted::New(n) if n == i as usize));
+            assert_eq!(store.insert(fingerprint(&i), ROOT), Some(i as usize));
         }
         for i in 0..5000u32 {
-            assert!(matches!(store.insert(i, 0), Inserted::Seen));
-            assert!(store.contains(&i));
-            assert_eq!(*store.get(i as usize), i);
+            assert_eq!(store.insert(fingerprint(&i), 0), None);
+            assert!(store.contains(fingerprint(&i)));
+            assert_eq!(store.fingerprint(i as usize), fingerprint(&i));
         }
-        assert!(!store.contains(&5000));
+        assert!(!store.contains(fingerprint(&5000u32)));
         assert_eq!(store.len(), 5000);
         assert_eq!(store.parent(7), ROOT);
+    }
+
+    #[test]
+    fn fingerprint_lanes_differ() {
+        let fp = fingerprint(&(1u8, 2u64));
+        assert_ne!(fp.0, fp.1);
+        assert_eq!(fp, fingerprint(&(1u8, 2u64)));
+        assert_ne!(fp, fingerprint(&(2u8, 1u64)));
     }
 }

@@ -6,9 +6,11 @@
 //!   leading to each, invariants ([`Property`]), a deadlock predicate and an optional state
 //!   constraint — and returns a [`Verdict`] with a *shortest* [`Counterexample`] and TLC-style
 //!   [`Stats`] (distinct states, states generated, transitions, depth, states per second).
-//!   Visited states are stored whole, once, in an open-addressing table keyed by a fixed
-//!   [`FxHasher`] hash, so results never depend on a random seed or on iteration order. A state
-//!   limit ([`CheckOptions::max_states`]) stops the search cleanly with
+//!   Visited states are stored by 128-bit fingerprint (a fixed two-lane Fx-style hash, as TLC
+//!   and stateright store 64-bit ones) with their parent's number, in an open-addressing table;
+//!   only the states still to be explored are kept whole, and a trace is rebuilt by replaying
+//!   the system along the path's fingerprints. Nothing depends on a random seed or on the
+//!   iteration order of a hash table. A state limit ([`CheckOptions::max_states`]) stops the search cleanly with
 //!   [`Verdict::BoundReached`]. The engine is validated against a published TLC result
 //!   (Merz's `LamportMutex`, N = 3, maxClock = 6) in `sim/tests/check_lamport_mutex.rs`.
 //! * [`Cluster`] is a cluster of nodes under the node contract as such a system, and
@@ -46,4 +48,3 @@ pub use engine::{
     CheckOptions, CheckResult, Counterexample, Property, Stats, Step, StepFailure,
     TransitionSystem, Verdict, ViolationKind, check,
 };
-pub use hash::{BuildFxHasher, FxHasher, fx_hash};

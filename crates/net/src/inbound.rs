@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 use tokio_util::codec::Framed;
-use tracing::{debug, info, warn};
+use tracing::{Instrument, debug, info, warn};
 
 use crate::driver::{Delivery, Shared};
 use crate::wire::{Frame, codec, decode_frame, encode_checked};
@@ -31,7 +31,10 @@ pub(crate) async fn listen<M: Message + Send + 'static>(
             accepted = listener.accept() => match accepted {
                 Ok((stream, addr)) => {
                     debug!(%addr, "accepted a connection");
-                    conns.spawn(serve(stream, addr, Arc::clone(&shared), deliveries.clone()));
+                    conns.spawn(
+                        serve(stream, addr, Arc::clone(&shared), deliveries.clone())
+                            .in_current_span(),
+                    );
                 }
                 Err(e) => {
                     warn!(error = %e, "accept failed");
@@ -43,11 +46,24 @@ pub(crate) async fn listen<M: Message + Send + 'static>(
     }
 }
 
+/// A codec error in words: an oversized length prefix, or a connection closed mid-frame.
+fn describe(e: &std::io::Error, max: usize) -> String {
+    if e.get_ref()
+        .is_some_and(|inner| inner.is::<tokio_util::codec::LengthDelimitedCodecError>())
+    {
+        format!("oversized frame: the length prefix exceeds the maximum of {max} bytes")
+    } else if e.to_string().contains("bytes remaining on stream") {
+        "truncated frame: the connection closed in the middle of a frame".into()
+    } else {
+        format!("bad frame: {e}")
+    }
+}
+
 fn reject(shared: &Shared, addr: SocketAddr, peer: Option<NodeId>, reason: &str) {
     shared.rejected_connections.fetch_add(1, Ordering::Relaxed);
     match peer {
-        Some(peer) => warn!(%addr, peer = %peer, reason, "rejected connection: {reason}"),
-        None => warn!(%addr, reason, "rejected connection: {reason}"),
+        Some(peer) => warn!(%addr, peer = %peer, "rejected connection: {reason}"),
+        None => warn!(%addr, "rejected connection: {reason}"),
     }
 }
 
@@ -65,7 +81,7 @@ async fn serve<M: Message + Send + 'static>(
     let first = match timeout(shared.config.handshake_timeout, conn.next()).await {
         Err(_) => return reject(&shared, addr, None, "no Hello within the handshake timeout"),
         Ok(None) => return debug!(%addr, "closed before saying hello"),
-        Ok(Some(Err(e))) => return reject(&shared, addr, None, &format!("bad frame: {e}")),
+        Ok(Some(Err(e))) => return reject(&shared, addr, None, &describe(&e, max)),
         Ok(Some(Ok(bytes))) => bytes,
     };
     let (from, incarnation) = match decode_frame::<M>(&first) {
@@ -131,7 +147,7 @@ async fn serve<M: Message + Send + 'static>(
                     break;
                 }
                 Some(Err(e)) => {
-                    reject(&shared, addr, Some(from), &format!("bad frame: {e}"));
+                    reject(&shared, addr, Some(from), &describe(&e, max));
                     break;
                 }
                 Some(Ok(bytes)) => match decode_frame::<M>(&bytes) {

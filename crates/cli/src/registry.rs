@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use dme_core::{Node, NodeId, cluster};
 use dme_lamport::Lamport;
+use dme_maekawa::{Maekawa, QuorumKind, Quorums};
 use dme_raymond::{Raymond, TreeShape};
 use dme_ricart_agrawala::RicartAgrawala;
 
@@ -22,6 +23,11 @@ pub enum Algorithm {
     LamportSuppressReplies,
     /// Ricart and Agrawala (1981).
     RicartAgrawala,
+    /// Maekawa (1985) with its deadlock handling (FAILED, INQUIRE, YIELD).
+    Maekawa,
+    /// Maekawa (1985) without the deadlock-handling messages: arbiters simply queue requests.
+    /// It can deadlock; it is here to show why the extra messages exist.
+    MaekawaNoDeadlockHandling,
     /// Raymond's tree-based token algorithm (1989).
     Raymond,
 }
@@ -32,6 +38,8 @@ impl Algorithm {
         Algorithm::Lamport,
         Algorithm::LamportSuppressReplies,
         Algorithm::RicartAgrawala,
+        Algorithm::Maekawa,
+        Algorithm::MaekawaNoDeadlockHandling,
         Algorithm::Raymond,
     ];
 
@@ -39,6 +47,7 @@ impl Algorithm {
     pub const MAIN: &'static [Algorithm] = &[
         Algorithm::Lamport,
         Algorithm::RicartAgrawala,
+        Algorithm::Maekawa,
         Algorithm::Raymond,
     ];
 
@@ -48,6 +57,8 @@ impl Algorithm {
             Algorithm::Lamport => "lamport",
             Algorithm::LamportSuppressReplies => "lamport-suppress-replies",
             Algorithm::RicartAgrawala => "ricart-agrawala",
+            Algorithm::Maekawa => "maekawa",
+            Algorithm::MaekawaNoDeadlockHandling => "maekawa-no-deadlock-handling",
             Algorithm::Raymond => "raymond",
         }
     }
@@ -59,6 +70,9 @@ impl Algorithm {
             (Algorithm::LamportSuppressReplies, "light") => "3(N-1)",
             (Algorithm::LamportSuppressReplies, _) => "2(N-1)..3(N-1)",
             (Algorithm::RicartAgrawala, _) => "2(N-1)",
+            (Algorithm::Maekawa | Algorithm::MaekawaNoDeadlockHandling, "light") => "3(K-1)",
+            (Algorithm::Maekawa, _) => "3(K-1)..5(K-1)",
+            (Algorithm::MaekawaNoDeadlockHandling, _) => "3(K-1)",
             (Algorithm::Raymond, "light") => "2*mean dist",
             (Algorithm::Raymond, _) => "about 4",
         }
@@ -98,6 +112,8 @@ pub struct ClusterSpec {
     pub algorithm: Algorithm,
     /// Number of nodes (at least 2).
     pub nodes: usize,
+    /// Maekawa: the quorum construction.
+    pub quorum: QuorumKind,
     /// Raymond: the tree's shape.
     pub tree: TreeShape,
     /// Raymond: the initial token holder (default: the tree's root).
@@ -112,6 +128,7 @@ impl ClusterSpec {
         ClusterSpec {
             algorithm,
             nodes,
+            quorum: QuorumKind::default(),
             tree: TreeShape::default(),
             holder: None,
             seed: 0,
@@ -142,6 +159,20 @@ impl ClusterSpec {
             )),
             Algorithm::RicartAgrawala => {
                 Ok(visitor.visit(each(&members, RicartAgrawala::new)?, String::new()))
+            }
+            Algorithm::Maekawa | Algorithm::MaekawaNoDeadlockHandling => {
+                let quorums = Quorums::new(n, self.quorum).map_err(err)?;
+                let nodes = if self.algorithm == Algorithm::Maekawa {
+                    Maekawa::cluster(&quorums)
+                } else {
+                    Maekawa::cluster_without_deadlock_handling(&quorums)
+                }
+                .map_err(err)?;
+                let mut info = format!("{} quorums, K = {}", quorums.construction(), quorums.k());
+                if let Some(note) = quorums.note() {
+                    info.push_str(&format!(" ({note})"));
+                }
+                Ok(visitor.visit(nodes, info))
             }
             Algorithm::Raymond => {
                 let tree = self.tree.build(n, self.seed).map_err(err)?;

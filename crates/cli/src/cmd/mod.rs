@@ -2,6 +2,7 @@
 
 use clap::Args;
 use dme_cli::{Algorithm, ClusterSpec};
+use dme_maekawa::QuorumKind;
 use dme_raymond::TreeShape;
 use dme_sim::{Config, Dist, Scenario, Workload};
 
@@ -11,6 +12,9 @@ pub mod run;
 /// Which cluster to build.
 #[derive(Args, Debug, Clone)]
 pub struct ClusterArgs {
+    /// Maekawa: quorum construction: grid, fpp (finite projective plane) or auto (smallest K).
+    #[arg(long, default_value = "auto", value_parser = parse_quorum)]
+    pub quorum: QuorumKind,
     /// Raymond: tree shape: star, line, binary, kary:K or random.
     #[arg(long, default_value = "binary", value_parser = parse_tree)]
     pub tree: TreeShape,
@@ -51,6 +55,9 @@ pub fn parse_dist(s: &str) -> Result<Dist, String> {
 pub fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
     s.parse()
 }
+pub fn parse_quorum(s: &str) -> Result<QuorumKind, String> {
+    s.parse()
+}
 pub fn parse_tree(s: &str) -> Result<TreeShape, String> {
     s.parse()
         .map_err(|e: dme_raymond::ParseTreeShapeError| e.to_string())
@@ -86,6 +93,7 @@ pub fn config(sim: &SimArgs, load: &str, scenario: Option<Scenario>) -> Config {
 
 pub fn spec(algorithm: Algorithm, nodes: usize, cluster: &ClusterArgs, seed: u64) -> ClusterSpec {
     ClusterSpec {
+        quorum: cluster.quorum,
         tree: cluster.tree,
         holder: cluster.holder,
         seed,

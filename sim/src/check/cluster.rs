@@ -278,7 +278,7 @@ impl<M: Message> fmt::Display for ClusterAction<M> {
 }
 
 /// A state constraint on a cluster.
-type Constraint<N> = Box<dyn Fn(&ClusterState<N>) -> bool>;
+type Constraint<N> = Box<dyn Fn(&ClusterState<N>) -> bool + Send + Sync>;
 
 /// A cluster of nodes as a transition system: the moves are "deliver a pending message" (the
 /// oldest of each channel with FIFO, any distinct pending message without), "an idle node with
@@ -327,7 +327,7 @@ impl<N: Node> Cluster<N> {
     /// and checked but not explored — for example "every Lamport clock ≤ C".
     pub fn with_constraint(
         mut self,
-        constraint: impl Fn(&ClusterState<N>) -> bool + 'static,
+        constraint: impl Fn(&ClusterState<N>) -> bool + Send + Sync + 'static,
     ) -> Self {
         self.constraint = Some(Box::new(constraint));
         self
@@ -528,7 +528,7 @@ pub fn check_cluster<N: Node>(
 pub fn check_cluster_constrained<N: Node>(
     nodes: Vec<N>,
     config: &ClusterCheckConfig,
-    constraint: impl Fn(&ClusterState<N>) -> bool + 'static,
+    constraint: impl Fn(&ClusterState<N>) -> bool + Send + Sync + 'static,
 ) -> Result<CheckOutcome<N>, Error> {
     let cluster =
         Cluster::new(nodes, config.requests_per_node, config.fifo)?.with_constraint(constraint);

@@ -43,6 +43,7 @@ mod config;
 mod engine;
 mod report;
 pub mod trace;
+pub mod tracefile;
 mod waits;
 
 pub use config::{Config, Dist, Scenario, ScriptedRequest, Workload};

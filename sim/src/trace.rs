@@ -82,13 +82,30 @@ impl fmt::Display for MessageInfo {
     }
 }
 
+/// Width of the node column in the text form of a trace (ids up to n9999 line up).
+const NODE_COLUMN: usize = 5;
+/// Width of the message column ("REQUEST(ts=123)" and most kinds fit).
+const MESSAGE_COLUMN: usize = 16;
+
 impl fmt::Display for TraceEvent {
+    /// One line, in columns so that a whole trace reads as a table:
+    ///
+    /// ```text
+    /// t=0        n0    requests the critical section
+    /// t=0        n0    sends    REQUEST(ts=1)    to   n1    arrives t=10
+    /// t=10       n1    receives REQUEST(ts=1)    from n0    sent t=0
+    /// t=20       n0    ENTERS   the critical section
+    /// t=25       n0    leaves   the critical section
+    /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let node = |id: &NodeId| format!("{id:<NODE_COLUMN$}", id = id.to_string());
         write!(f, "t={:<8} ", self.time)?;
         match &self.kind {
-            EventKind::Request { node } => write!(f, "{node:<5} requests the critical section"),
-            EventKind::Enter { node } => write!(f, "{node:<5} ENTERS the critical section"),
-            EventKind::Exit { node } => write!(f, "{node:<5} leaves the critical section"),
+            EventKind::Request { node: n } => {
+                write!(f, "{} requests the critical section", node(n))
+            }
+            EventKind::Enter { node: n } => write!(f, "{} ENTERS   the critical section", node(n)),
+            EventKind::Exit { node: n } => write!(f, "{} leaves   the critical section", node(n)),
             EventKind::Send {
                 from,
                 to,
@@ -96,7 +113,10 @@ impl fmt::Display for TraceEvent {
                 deliver_at,
             } => write!(
                 f,
-                "{from:<5} sends {message} to {to} (arrives t={deliver_at})"
+                "{} sends    {:<MESSAGE_COLUMN$} to   {} arrives t={deliver_at}",
+                node(from),
+                message.to_string(),
+                node(to)
             ),
             EventKind::Deliver {
                 from,
@@ -107,7 +127,10 @@ impl fmt::Display for TraceEvent {
             } => {
                 write!(
                     f,
-                    "{to:<5} receives {message} from {from} (sent t={sent_at})"
+                    "{} receives {:<MESSAGE_COLUMN$} from {} sent t={sent_at}",
+                    node(to),
+                    message.to_string(),
+                    node(from)
                 )?;
                 if *overtook {
                     f.write_str("  << overtook an earlier message from the same sender")?;
@@ -203,6 +226,68 @@ mod tests {
     use super::*;
 
     const PINNED: u64 = 8_613_670_419_702_727_803;
+
+    #[test]
+    fn the_text_form_is_aligned_in_columns() {
+        let msg = |kind: &str, ts| MessageInfo {
+            kind: kind.into(),
+            timestamp: ts,
+            detail: String::new(),
+        };
+        let events = [
+            TraceEvent {
+                time: 0,
+                kind: EventKind::Request { node: NodeId(3) },
+            },
+            TraceEvent {
+                time: 0,
+                kind: EventKind::Send {
+                    from: NodeId(3),
+                    to: NodeId(12),
+                    message: msg("REQUEST", Some(1)),
+                    deliver_at: 10,
+                },
+            },
+            TraceEvent {
+                time: 10,
+                kind: EventKind::Deliver {
+                    from: NodeId(3),
+                    to: NodeId(12),
+                    message: msg("REQUEST", Some(1)),
+                    sent_at: 0,
+                    overtook: false,
+                },
+            },
+            TraceEvent {
+                time: 1234,
+                kind: EventKind::Deliver {
+                    from: NodeId(12),
+                    to: NodeId(3),
+                    message: msg("REPLY", None),
+                    sent_at: 10,
+                    overtook: true,
+                },
+            },
+            TraceEvent {
+                time: 1234,
+                kind: EventKind::Enter { node: NodeId(3) },
+            },
+        ];
+        let lines: Vec<String> = events.iter().map(ToString::to_string).collect();
+        assert_eq!(lines[0], "t=0        n3    requests the critical section");
+        assert_eq!(
+            lines[1],
+            "t=0        n3    sends    REQUEST(ts=1)    to   n12   arrives t=10"
+        );
+        assert_eq!(
+            lines[2],
+            "t=10       n12   receives REQUEST(ts=1)    from n3    sent t=0"
+        );
+        assert!(lines[3].starts_with(
+            "t=1234     n3    receives REPLY            from n12   sent t=10  << overtook"
+        ));
+        assert_eq!(lines[4], "t=1234     n3    ENTERS   the critical section");
+    }
 
     #[test]
     fn stable_hash_is_fixed_across_builds() {

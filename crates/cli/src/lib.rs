@@ -3,6 +3,7 @@
 
 pub mod registry;
 pub mod simulate;
+pub mod svg;
 
 pub use registry::{Algorithm, ClusterSpec, ClusterVisitor};
 pub use simulate::{RunSummary, simulate};

@@ -22,6 +22,10 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// Every algorithm side by side over several cluster sizes and loads.
     Compare(cmd::compare::CompareArgs),
+    /// A space-time diagram (SVG) of a run, a checker counterexample or a trace file.
+    Trace(cmd::trace::TraceArgs),
+    /// Re-run a trace file and confirm the same run, or show where it diverges (exit 1).
+    Replay(cmd::replay::ReplayArgs),
 }
 
 /// Exit codes: 0 when every check holds, 1 when a check fails, 2 for bad arguments.
@@ -30,6 +34,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => cmd::run::exec(args),
         Command::Compare(args) => cmd::compare::exec(args),
+        Command::Trace(args) => cmd::trace::exec(args),
+        Command::Replay(args) => cmd::replay::exec(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -7,7 +7,9 @@ use dme_raymond::TreeShape;
 use dme_sim::{Config, Dist, Scenario, Workload};
 
 pub mod compare;
+pub mod replay;
 pub mod run;
+pub mod trace;
 
 /// Which cluster to build.
 #[derive(Args, Debug, Clone)]

@@ -28,6 +28,9 @@ pub struct RunArgs {
     /// Print every event of the run, one line each.
     #[arg(long)]
     pub trace: bool,
+    /// Write every event to this trace file (JSON; `dme replay FILE` re-runs it).
+    #[arg(long, value_name = "FILE")]
+    pub trace_out: Option<PathBuf>,
     #[command(flatten)]
     pub cluster: ClusterArgs,
     #[command(flatten)]
@@ -46,9 +49,13 @@ pub fn exec(args: RunArgs) -> Result<bool, UsageError> {
         None => None,
     };
     let mut config = config(&args.sim, &args.load, scenario);
-    config.full_trace = args.trace;
+    config.full_trace = args.trace || args.trace_out.is_some();
     let spec = spec(args.algorithm, args.nodes, &args.cluster, args.sim.seed);
     let summary = simulate(&spec, &config)?;
+    if let Some(path) = &args.trace_out {
+        let file = super::replay::record(&spec, &summary);
+        super::replay::write(path, &file.to_json(), "trace file")?;
+    }
     if args.json {
         println!(
             "{}",

@@ -66,10 +66,19 @@
 //! * light load: 3(K−1) messages per entry — K−1 REQUESTs, REPLYs and RELEASEs; waiting time
 //!   2T.
 //! * heavy load: from 3(K−1) up to about 5(K−1) in the textbook's count (FAILED, INQUIRE, YIELD
-//!   and the REPLY that follows a YIELD). The extra FAILED to an overtaken head adds to this;
-//!   the simulator's measured figures (`sim/tests/maekawa.rs`) are reported beside it.
+//!   and the REPLY that follows a YIELD). Measured in the simulator (`sim/tests/maekawa.rs`,
+//!   N = 4 … 91, constant and random delays): 3.97(K−1) to 3.99(K−1) — about K−1 FAILEDs per
+//!   entry on top of 3(K−1), and almost no INQUIRE or YIELD, because a node's next request
+//!   carries a larger timestamp than any it has seen and so rarely outranks a lock.
 //! * synchronization delay 2T: the leaving node's RELEASE reaches an arbiter, whose REPLY
-//!   reaches the next node.
+//!   reaches the next node; T when that arbiter is the leaving or the next node itself (one hop
+//!   is local). Measured at heavy load with constant T: 2T on the grids, 1.4T to 1.9T on
+//!   average on the projective planes.
+//!
+//! **How it is checked.** Besides the unit tests here, the simulator's exhaustive checker
+//! explores every interleaving of small clusters, with FIFO channels and without (3 nodes with 1
+//! and 2 requests each, and the 2×2 grid with 1): no safety violation, deadlock or protocol
+//! error; and 1,000 random-delay seeds per size for N ∈ {4, 7, 9, 13}, FIFO on and off, pass.
 //!
 //! Grid request sets give K = 2√N − 1, finite projective planes K = q + 1 ≈ √N ([`Quorums`]).
 //!

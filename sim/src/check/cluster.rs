@@ -32,7 +32,7 @@ impl Default for ClusterCheckConfig {
         ClusterCheckConfig {
             requests_per_node: 1,
             fifo: true,
-            max_states: Some(2_000_000),
+            max_states: Some(10_000_000),
             check_deadlock: true,
         }
     }

@@ -356,11 +356,12 @@ pub fn check<T: TransitionSystem>(
             });
             break;
         }
-        stats.states_generated += succ.len() as u64;
         if pending.is_some() {
+            // Only a deadlock (shorter) can still beat what is pending.
             continue;
         }
         for (_, next) in succ.drain(..) {
+            stats.states_generated += 1;
             if !system.within_constraint(&next) {
                 if let Some(property) = violated(&next) {
                     pending = Some(Pending {

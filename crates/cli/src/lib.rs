@@ -1,9 +1,12 @@
 //! The library behind the `dme` command-line tool: the registry of algorithms and the pieces
 //! the subcommands share. The binary (`src/main.rs`) is a thin clap front end over it.
 
+pub mod plot;
 pub mod registry;
 pub mod simulate;
 pub mod svg;
+pub mod sweep;
+pub mod textbook;
 
 pub use registry::{Algorithm, ClusterSpec, ClusterVisitor};
 pub use simulate::{RunSummary, simulate};

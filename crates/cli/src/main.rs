@@ -22,6 +22,8 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// Every algorithm side by side over several cluster sizes and loads.
     Compare(cmd::compare::CompareArgs),
+    /// Every algorithm over a list of N and loads: results.csv, SVG plots, growth exponents.
+    Sweep(cmd::sweep::SweepArgs),
     /// A space-time diagram (SVG) of a run, a checker counterexample or a trace file.
     Trace(cmd::trace::TraceArgs),
     /// Re-run a trace file and confirm the same run, or show where it diverges (exit 1).
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => cmd::run::exec(args),
         Command::Compare(args) => cmd::compare::exec(args),
+        Command::Sweep(args) => cmd::sweep::exec(args),
         Command::Trace(args) => cmd::trace::exec(args),
         Command::Replay(args) => cmd::replay::exec(args),
     };

@@ -9,6 +9,7 @@ use dme_sim::{Config, Dist, Scenario, Workload};
 pub mod compare;
 pub mod replay;
 pub mod run;
+pub mod sweep;
 pub mod trace;
 
 /// Which cluster to build.

@@ -92,8 +92,8 @@ const KNOWN_COLOURS: &[(&str, &str)] = &[
     ("TOKEN", "#e07b00"),
     ("LOCKED", "#148f8f"),
     ("GRANT", "#148f8f"),
-    ("INQUIRE", "#a0522d"),
-    ("FAILED", "#c2185b"),
+    ("INQUIRE", "#0097a7"),
+    ("FAILED", "#795548"),
     ("RELINQUISH", "#6b8e23"),
     ("YIELD", "#6b8e23"),
 ];
@@ -167,14 +167,44 @@ fn nice_step(min: f64) -> u64 {
     }
 }
 
-/// Rectangles already taken by labels, to place the next one where it can be read.
-struct Placed(Vec<(f64, f64, f64, f64)>);
+type Point = (f64, f64);
+
+/// The distance between the segments `a`–`b` and `c`–`d`.
+fn segment_distance(a: Point, b: Point, c: Point, d: Point) -> f64 {
+    let cross =
+        |o: Point, p: Point, q: Point| (p.0 - o.0) * (q.1 - o.1) - (p.1 - o.1) * (q.0 - o.0);
+    let (d1, d2) = (cross(c, d, a), cross(c, d, b));
+    let (d3, d4) = (cross(a, b, c), cross(a, b, d));
+    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0))
+        && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0))
+    {
+        return 0.0;
+    }
+    let to_segment = |p: Point, s: Point, e: Point| {
+        let (vx, vy) = (e.0 - s.0, e.1 - s.1);
+        let len2 = vx * vx + vy * vy;
+        let t = if len2 == 0.0 {
+            0.0
+        } else {
+            (((p.0 - s.0) * vx + (p.1 - s.1) * vy) / len2).clamp(0.0, 1.0)
+        };
+        ((p.0 - s.0 - t * vx).powi(2) + (p.1 - s.1 - t * vy).powi(2)).sqrt()
+    };
+    to_segment(a, c, d)
+        .min(to_segment(b, c, d))
+        .min(to_segment(c, a, b))
+        .min(to_segment(d, a, b))
+}
+
+/// Space already taken (node lines, labels): thick segments. A label is placed where its own
+/// thick segment touches none of them.
+struct Placed(Vec<(Point, Point, f64)>);
 
 impl Placed {
-    fn free(&self, r: (f64, f64, f64, f64)) -> bool {
+    fn free(&self, a: Point, b: Point, thickness: f64) -> bool {
         self.0
             .iter()
-            .all(|q| r.0 + r.2 <= q.0 || q.0 + q.2 <= r.0 || r.1 + r.3 <= q.1 || q.1 + q.3 <= r.1)
+            .all(|&(c, d, t)| segment_distance(a, b, c, d) >= (thickness + t) / 2.0)
     }
 }
 
@@ -326,7 +356,12 @@ pub fn render(d: &Diagram<'_>) -> String {
     } else {
         d.cs_time.unwrap_or((typical / 2.0) as u64).max(1)
     };
-    let t0 = events.iter().map(|e| e.time).min().unwrap_or(0);
+    // Simulated time starts at 0; a counterexample at its first step.
+    let t0 = if d.steps {
+        events.iter().map(|e| e.time).min().unwrap_or(0)
+    } else {
+        0
+    };
     let has_open = cs.iter().chain(&waiting).any(|s| s.end.is_none());
     let t_end = arrows
         .iter()
@@ -654,9 +689,9 @@ pub fn render(d: &Diagram<'_>) -> String {
 
     // ---- Messages: lines first, then labels on top.
     let mut placed = Placed(Vec::new());
-    // Labels must not sit on a node's line.
+    // Labels must not sit on a node's line nor on its critical sections.
     for k in 0..n {
-        placed.0.push((LEFT, y(k) - 10.0, plot_w, 20.0));
+        placed.0.push(((LEFT, y(k)), (LEFT + plot_w, y(k)), 20.0));
     }
     // Draw ordinary messages first and the highlighted ones last, on top.
     let mut order: Vec<usize> = (0..arrows.len()).collect();
@@ -731,53 +766,66 @@ pub fn render(d: &Diagram<'_>) -> String {
         }
     }
     let mut labels = String::new();
+    let mut unlabelled = 0;
     for (text, group) in &groups {
         let size = LABEL_SIZE;
-        let w = text_width(text, size) + 4.0;
-        let h = size + 3.0;
+        let w = text_width(text, size) + 6.0;
+        let h = size + 2.0;
         let fracs: &[f64] = if group.len() > 1 {
-            &[0.32, 0.42, 0.24, 0.52, 0.62, 0.72, 0.18]
+            &[0.3, 0.4, 0.22, 0.5, 0.6, 0.7, 0.15, 0.8]
         } else {
             &[
-                0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8, 0.45, 0.55, 0.33, 0.67,
+                0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8, 0.45, 0.55, 0.33, 0.67, 0.12, 0.88,
             ]
         };
         // The arrows of a broadcast, nearest destination first.
         let mut members = group.clone();
         members.sort_by_key(|&j| arrows[j].from.abs_diff(arrows[j].to));
-        let at = |j: usize, frac: f64| {
-            let a = &arrows[j];
-            let (x1, y1, x2, y2) = (x(a.sent), y(a.from), x(a.arrives), y(a.to));
-            (x1 + (x2 - x1) * frac, y1 + (y2 - y1) * frac)
-        };
+        // A label is horizontal and centred on a point of its arrow, so that the arrow runs
+        // through it; the first point (along the arrows of the group) where it is clear of
+        // node lines and other labels wins.
         let mut chosen = None;
         'search: for &frac in fracs {
             for &j in &members {
-                let (cx, cy) = at(j, frac);
-                let r = (cx - w / 2.0, cy - h / 2.0, w, h);
-                if placed.free(r) {
-                    chosen = Some((cx, cy, r));
+                let a = &arrows[j];
+                let (x1, y1, x2, y2) = (x(a.sent), y(a.from), x(a.arrives), y(a.to));
+                let (cx, cy) = (x1 + (x2 - x1) * frac, y1 + (y2 - y1) * frac);
+                // A thick segment with round ends h/2 long covers the w × h box.
+                let half = (w - h).max(0.0) / 2.0;
+                let (p, q) = ((cx - half, cy), (cx + half, cy));
+                if placed.free(p, q, h) {
+                    chosen = Some((cx, cy, p, q));
                     break 'search;
                 }
             }
         }
-        let (cx, cy, r) = chosen.unwrap_or_else(|| {
-            let (cx, cy) = at(members[0], 0.5);
-            (cx, cy, (cx - w / 2.0, cy - h / 2.0, w, h))
-        });
-        placed.0.push(r);
-        let a = &arrows[group[0]];
-        let (stroke, _) = style(a);
-        let bold = if a.overtook || a.overtaken {
+        // Nowhere to put it: leave it out rather than print over other labels.
+        let Some((cx, cy, a, b)) = chosen else {
+            unlabelled += group.len();
+            continue;
+        };
+        placed.0.push((a, b, h));
+        let first = &arrows[group[0]];
+        let (stroke, _) = style(first);
+        let bold = if first.overtook || first.overtaken {
             r#" font-weight="bold""#
         } else {
             ""
         };
         let _ = writeln!(
             labels,
-            r##"<text x="{cx:.1}" y="{:.1}" font-size="{size}" fill="{stroke}"{bold} text-anchor="middle" stroke="#ffffff" stroke-width="3.2" stroke-linejoin="round" paint-order="stroke">{}</text>"##,
-            cy + size * 0.36,
+            r##"<text x="{cx:.1}" y="{:.1}" font-size="{size}" fill="{stroke}"{bold} text-anchor="middle" stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{}</text>"##,
+            cy + size * 0.35,
             escape(text)
+        );
+    }
+    if unlabelled > 0 {
+        let _ = writeln!(
+            labels,
+            r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#666" text-anchor="end">{unlabelled} message label{} left out where arrows crowd (dme run --trace lists every message)</text>"##,
+            LEFT + plot_w,
+            axis_y + 34.0,
+            if unlabelled == 1 { "" } else { "s" }
         );
     }
     s.push_str(&labels);

@@ -184,11 +184,14 @@ fn a_hand_edited_delivery_order_is_reported_at_the_first_changed_event() {
         )),
         "expected a divergence at event {index}: {report}"
     );
-    // The recorded (edited) line and what the simulator really did next are both shown.
-    let recorded: serde_json::Value = serde_json::from_str(&strip(&edited[at])).unwrap();
-    let to = recorded["to"].as_u64().unwrap();
+    // The recorded (edited) event and what the simulator really did there are both shown.
+    let event = |line: &str| serde_json::from_str::<dme_sim::TraceEvent>(&strip(line)).unwrap();
+    let recorded = format!("{index:>6}  recorded  {}", event(&edited[at]));
+    let replayed = format!("{index:>6}  replayed  {}", event(lines[at]));
+    assert!(report.contains(&recorded), "{recorded}\n{report}");
+    assert!(report.contains(&replayed), "{replayed}\n{report}");
     assert!(
-        report.contains(&format!("recorded  t=")) && report.contains(&format!("n{to}    receives")),
+        report.contains("(equal: the simulator ran the recorded run"),
         "{report}"
     );
     // The unedited file replays cleanly.
@@ -330,7 +333,11 @@ fn the_diagram_has_one_arrow_per_message_and_one_bar_per_critical_section() {
     assert_eq!(batches.len(), 24);
     batches.sort_unstable();
     batches.dedup();
-    assert_eq!(count(&svg, ">REPLY<"), batches.len() + 1, "and once in the legend");
+    assert_eq!(
+        count(&svg, ">REPLY<"),
+        batches.len() + 1,
+        "and once in the legend"
+    );
     for node in ["n0", "n1", "n2", "n3"] {
         assert_eq!(
             count(&svg, &format!(">{node}</text>")),
@@ -503,4 +510,32 @@ fn the_text_trace_is_aligned_in_columns() {
             "{line}"
         );
     }
+}
+
+#[test]
+fn every_algorithm_in_the_registry_gets_a_diagram() {
+    let dir = scratch("every");
+    let out = dme(&[
+        "trace",
+        "--every-algorithm",
+        path(&dir),
+        "-n",
+        "4",
+        "--requests",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for algorithm in Algorithm::ALL {
+        let svg = std::fs::read_to_string(dir.join(format!("trace-{}.svg", algorithm.name())))
+            .unwrap_or_else(|e| panic!("{algorithm}: {e}"));
+        assert!(
+            svg.contains(&format!(">{} · 4 nodes", algorithm.name())),
+            "{algorithm}"
+        );
+        assert!(count(&svg, "class=\"msg") > 0, "{algorithm}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        Algorithm::ALL.len()
+    );
 }

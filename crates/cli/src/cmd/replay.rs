@@ -9,7 +9,7 @@ use clap::Args;
 use dme_cli::{Algorithm, ClusterSpec, RunSummary, simulate};
 use dme_sim::tracefile::{Source, TraceFile, first_divergence};
 
-use super::{UsageError, parse_tree};
+use super::{UsageError, parse_quorum, parse_tree};
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -23,6 +23,7 @@ pub struct ReplayArgs {
 /// exactly the same [`ClusterSpec`].
 pub fn parameters(spec: &ClusterSpec) -> BTreeMap<String, String> {
     let mut p = BTreeMap::new();
+    p.insert("quorum".to_string(), spec.quorum.to_string());
     p.insert("tree".to_string(), spec.tree.to_string());
     if let Some(h) = spec.holder {
         p.insert("holder".to_string(), h.to_string());
@@ -71,6 +72,7 @@ pub fn spec_of(file: &TraceFile) -> Result<ClusterSpec, UsageError> {
     };
     for (key, value) in &file.parameters {
         match key.as_str() {
+            "quorum" => spec.quorum = parse_quorum(value).map_err(|e| bad(key, value, e))?,
             "tree" => spec.tree = parse_tree(value).map_err(|e| bad(key, value, e))?,
             "holder" => {
                 spec.holder = Some(
@@ -86,7 +88,7 @@ pub fn spec_of(file: &TraceFile) -> Result<ClusterSpec, UsageError> {
             }
             other => {
                 return Err(UsageError(format!(
-                    "the trace file has an unknown cluster parameter \"{other}\" (this dme knows tree, holder, seed)"
+                    "the trace file has an unknown cluster parameter \"{other}\" (this dme knows quorum, tree, holder, seed)"
                 )));
             }
         }
@@ -150,7 +152,12 @@ pub fn exec(args: ReplayArgs) -> Result<bool, UsageError> {
             d.index,
             show(&d.replayed, "(the replay ends here)")
         );
-        println!("digest: recorded {recorded_digest}, replayed {replayed_digest}");
+        let why = if recorded_digest == replayed_digest {
+            "equal: the simulator ran the recorded run; the recorded events were changed"
+        } else {
+            "different: the run itself changed (another version of dme or of the algorithm?)"
+        };
+        println!("digest: recorded {recorded_digest}, replayed {replayed_digest} ({why})");
         return Ok(false);
     }
     if recorded_digest != replayed_digest {

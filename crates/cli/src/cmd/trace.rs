@@ -2,7 +2,7 @@
 //! of a trace file.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use dme_cli::svg::{self, Diagram};
@@ -17,7 +17,7 @@ use super::{ClusterArgs, SimArgs, UsageError, config, parse_algorithm, replay, s
 #[derive(Args, Debug)]
 pub struct TraceArgs {
     /// The algorithm to simulate (or to check, with --counterexample).
-    #[arg(long, short, value_parser = parse_algorithm, required_unless_present = "from")]
+    #[arg(long, short, value_parser = parse_algorithm, required_unless_present_any = ["from", "every_algorithm"])]
     pub algorithm: Option<Algorithm>,
     /// Number of nodes (a diagram reads well up to about 8).
     #[arg(long, short, default_value_t = 4)]
@@ -35,6 +35,10 @@ pub struct TraceArgs {
     /// running anything.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["algorithm", "counterexample", "scenario", "trace_out"])]
     pub from: Option<PathBuf>,
+    /// Draw every registered algorithm with the other flags given, each to DIR/trace-NAME.svg
+    /// (how docs/ is regenerated).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["algorithm", "from", "out", "trace_out", "counterexample"])]
+    pub every_algorithm: Option<PathBuf>,
     /// Draw the shortest counterexample of the exhaustive checker (uses --nodes, --requests and
     /// --no-fifo; keep them small, e.g. -n 3 --requests 1) instead of a simulated run.
     #[arg(long)]
@@ -57,14 +61,22 @@ pub struct TraceArgs {
 /// Runs `dme trace`: true once the diagram is written (whatever the run's outcome; the diagram
 /// and the message on standard error show it).
 pub fn exec(args: TraceArgs) -> Result<bool, UsageError> {
+    if let Some(dir) = &args.every_algorithm {
+        for &algorithm in Algorithm::ALL {
+            let file = simulated(&args, algorithm)?;
+            let out = dir.join(format!("trace-{}.svg", algorithm.name()));
+            draw(&file, Some(&out), args.force)?;
+        }
+        return Ok(true);
+    }
     let file = if let Some(path) = &args.from {
         replay::read(path)?
     } else {
         let algorithm = args
             .algorithm
             .ok_or_else(|| UsageError("--algorithm or --from is needed".into()))?;
-        let spec = spec(algorithm, args.nodes, &args.cluster, args.sim.seed);
         if args.counterexample {
+            let spec = spec(algorithm, args.nodes, &args.cluster, args.sim.seed);
             match counterexample(&args, &spec)? {
                 Ok(file) => file,
                 Err(verdict) => {
@@ -73,45 +85,57 @@ pub fn exec(args: TraceArgs) -> Result<bool, UsageError> {
                 }
             }
         } else {
-            let scenario = match &args.scenario {
-                Some(path) => {
-                    let text = std::fs::read_to_string(path).map_err(|e| {
-                        UsageError(format!("cannot read scenario file {}: {e}", path.display()))
-                    })?;
-                    Some(Scenario::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?)
-                }
-                None => None,
-            };
-            let mut config = config(&args.sim, &args.load, scenario);
-            config.full_trace = true;
-            let summary = simulate(&spec, &config)?;
-            replay::record(&spec, &summary)
+            simulated(&args, algorithm)?
         }
     };
     svg::check_size(file.nodes, &file.events, args.force).map_err(UsageError)?;
     if let Some(path) = &args.trace_out {
         replay::write(path, &file.to_json(), "trace file")?;
     }
-    let drawing = svg::render(&diagram(&file));
-    match &args.out {
+    draw(&file, args.out.as_deref(), args.force)?;
+    Ok(true)
+}
+
+/// The trace file of a simulated run of `algorithm` under the flags.
+fn simulated(args: &TraceArgs, algorithm: Algorithm) -> Result<TraceFile, UsageError> {
+    let spec = spec(algorithm, args.nodes, &args.cluster, args.sim.seed);
+    let scenario = match &args.scenario {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                UsageError(format!("cannot read scenario file {}: {e}", path.display()))
+            })?;
+            Some(Scenario::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let mut config = config(&args.sim, &args.load, scenario);
+    config.full_trace = true;
+    let summary = simulate(&spec, &config)?;
+    Ok(replay::record(&spec, &summary))
+}
+
+/// Draws `file` to `out` (standard output when `None`) and says so on standard error.
+fn draw(file: &TraceFile, out: Option<&Path>, force: bool) -> Result<(), UsageError> {
+    svg::check_size(file.nodes, &file.events, force).map_err(UsageError)?;
+    let drawing = svg::render(&diagram(file));
+    match out {
         Some(path) => replay::write(path, &drawing, "diagram")?,
         None => std::io::stdout()
             .write_all(drawing.as_bytes())
             .map_err(|e| UsageError(format!("cannot write the diagram: {e}")))?,
     }
-    let (messages, entries) = counts(&file);
+    let (messages, entries) = counts(file);
     let outcome = match &file.failure {
         None => "every check holds".to_string(),
         Some(f) => format!("{} check FAILED: {}", f.kind, f.description),
     };
     eprintln!(
-        "{}: {} nodes, {messages} messages, {entries} critical-section entries; {outcome}",
-        args.out
-            .as_ref()
-            .map_or("diagram".to_string(), |p| format!("wrote {}", p.display())),
+        "{}: {}, {} nodes, {messages} messages, {entries} critical-section entries; {outcome}",
+        out.map_or("diagram".to_string(), |p| format!("wrote {}", p.display())),
+        file.algorithm,
         file.nodes
     );
-    Ok(true)
+    Ok(())
 }
 
 fn counts(file: &TraceFile) -> (usize, usize) {

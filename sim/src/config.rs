@@ -279,13 +279,14 @@ impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "seed {}, load {}, delay {}, {}, cs-time {}, {} requests per node",
+            "seed {}, load {}, delay {}, {}, cs-time {}, {} request{} per node",
             self.seed,
             self.workload,
             self.delay,
             if self.fifo { "FIFO" } else { "no FIFO" },
             self.cs_time,
-            self.requests_per_node
+            self.requests_per_node,
+            if self.requests_per_node == 1 { "" } else { "s" }
         )
     }
 }

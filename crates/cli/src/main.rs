@@ -28,6 +28,10 @@ enum Command {
     Trace(cmd::trace::TraceArgs),
     /// Re-run a trace file and confirm the same run, or show where it diverges (exit 1).
     Replay(cmd::replay::ReplayArgs),
+    /// Run one node as a process, over TCP: interactive (lock, unlock, status, quit) or scripted.
+    Node(cmd::node::NodeArgs),
+    /// Launch N `dme node` processes on loopback, check their logs, compare with the simulator.
+    Cluster(cmd::cluster::ClusterCmdArgs),
 }
 
 /// Exit codes: 0 when every check holds, 1 when a check fails, 2 for bad arguments.
@@ -39,6 +43,8 @@ fn main() -> ExitCode {
         Command::Sweep(args) => cmd::sweep::exec(args),
         Command::Trace(args) => cmd::trace::exec(args),
         Command::Replay(args) => cmd::replay::exec(args),
+        Command::Node(args) => cmd::node::exec(args),
+        Command::Cluster(args) => cmd::cluster::exec(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

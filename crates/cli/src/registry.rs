@@ -213,6 +213,9 @@ pub trait ClusterVisitor {
     /// What the visit produces.
     type Output;
     /// Receives the nodes (ids `0..n`) and a one-line description of the structure used (quorum
-    /// construction, tree; empty when there is none).
-    fn visit<N: Node>(self, nodes: Vec<N>, structure: String) -> Self::Output;
+    /// construction, tree; empty when there is none). Every algorithm's nodes and messages are
+    /// plain data, hence `Send + 'static`, so they can also be handed to the TCP driver.
+    fn visit<N: Node + Send + 'static>(self, nodes: Vec<N>, structure: String) -> Self::Output
+    where
+        N::Message: Send + 'static;
 }

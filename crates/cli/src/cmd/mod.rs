@@ -6,7 +6,9 @@ use dme_maekawa::QuorumKind;
 use dme_raymond::TreeShape;
 use dme_sim::{Config, Dist, Scenario, Workload};
 
+pub mod cluster;
 pub mod compare;
+pub mod node;
 pub mod replay;
 pub mod run;
 pub mod sweep;

@@ -36,6 +36,7 @@ enum Command {
 
 /// Exit codes: 0 when every check holds, 1 when a check fails, 2 for bad arguments.
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => cmd::run::exec(args),
@@ -54,4 +55,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `dme run --trace | head` closes standard output early; that is the reader's choice, not a
+/// failure of dme. `println!` panics on a closed pipe, so exit quietly instead of printing a
+/// panic message, and keep the usual message for every other panic.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }

@@ -974,6 +974,13 @@ fn text(r: &ClusterReport) -> String {
         r.sim_messages_per_entry,
         kinds(&r.sim_messages_by_kind)
     );
+    if r.sim_checks != "ok" {
+        let _ = writeln!(
+            s,
+            "                 (the simulator's own checks: {})",
+            r.sim_checks
+        );
+    }
     if let Some(d) = &r.first_difference {
         let _ = writeln!(s, "first difference {d}");
     }

@@ -530,3 +530,52 @@ fn intervals(dir: &Path, id: usize) -> Vec<(u64, u64)> {
     }
     out
 }
+
+#[test]
+fn node_rejects_bad_arguments_with_exit_2_and_says_why() {
+    let holder = TcpListener::bind("127.0.0.1:0").expect("bind"); // keeps the port taken
+    let taken = holder.local_addr().expect("addr").to_string();
+    let peers = "1=127.0.0.1:9,2=127.0.0.1:10";
+    for (args, why) in [
+        (
+            vec!["--algorithm", "nonesuch", "--id", "0"],
+            "unknown algorithm",
+        ),
+        (
+            vec!["--algorithm", "raymond", "--id", "7"],
+            "not in the cluster",
+        ),
+        (vec!["--algorithm", "raymond", "--id", "1"], "own id"),
+        (
+            vec!["--algorithm", "raymond", "--id", "0", "--nodes", "4"],
+            "--nodes 4",
+        ),
+    ] {
+        let out = Command::new(dme())
+            .arg("node")
+            .args(&args)
+            .args(["--listen", "127.0.0.1:0", "--peers", peers])
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+    }
+    for (peers, listen, why) in [
+        ("1:127.0.0.1:9", "127.0.0.1:0", "expected ID=ADDR"),
+        ("1=127.0.0.1", "127.0.0.1:0", "bad peer"),
+        (peers, taken.as_str(), "cannot listen"),
+    ] {
+        let out = Command::new(dme())
+            .args(["node", "--algorithm", "ricart-agrawala", "--id", "0"])
+            .args(["--listen", listen, "--peers", peers])
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{peers} {listen}: {stderr}");
+        assert!(stderr.contains(why), "{peers} {listen}: {stderr}");
+    }
+    drop(holder);
+}

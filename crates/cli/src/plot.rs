@@ -192,6 +192,7 @@ fn draw_messages(
             ("sans-serif", 26).into_font(),
         )
         .margin(16)
+        .margin_right(48)
         .x_label_area_size(52)
         .y_label_area_size(70)
         .build_cartesian_2d(
@@ -312,6 +313,7 @@ fn draw_sync_delay(
             ("sans-serif", 26).into_font(),
         )
         .margin(16)
+        .margin_right(48)
         .x_label_area_size(52)
         .y_label_area_size(70)
         .build_cartesian_2d(
@@ -399,6 +401,7 @@ mod tests {
                 formula: String::new(),
                 value: None,
                 exact: false,
+                range: None,
             },
             sync_delay_t: sync,
             waiting_time_t: 1.0,

@@ -7,7 +7,7 @@
 //! | --- | --- | --- |
 //! | Lamport | 3(N−1) | 3(N−1) |
 //! | Ricart–Agrawala | 2(N−1) | 2(N−1) |
-//! | Maekawa | 3(K−1), K the requester's request set | up to 5(K−1) |
+//! | Maekawa | 3(K−1), K the requester's request set | 3(K−1) to 5(K−1) (3(K−1) without deadlock handling) |
 //! | Raymond | 2 · (tree distance from the requester to the token) | about 4 |
 //!
 //! Where the formula is exact, [`messages_per_entry`] computes it for the very run measured, so
@@ -33,16 +33,20 @@ pub struct Textbook {
     /// Whether the formula is exact for this run (then a correct implementation measures
     /// exactly `value`).
     pub exact: bool,
+    /// Where the formula is a range (Maekawa at heavy load: 3(K−1) to 5(K−1)), its bounds for
+    /// this run.
+    pub range: Option<(f64, f64)>,
 }
 
 impl Textbook {
     /// The value formatted for a table: `3069`, `28.06`, `≈4`, or the formula when there is no
     /// number.
     pub fn display_value(&self) -> String {
-        match self.value {
-            Some(v) if self.exact => format_number(v),
-            Some(v) => format!("≈{}", format_number(v)),
-            None => self.formula.clone(),
+        match (self.value, self.range) {
+            (Some(v), _) if self.exact => format_number(v),
+            (Some(v), _) => format!("≈{}", format_number(v)),
+            (None, Some((lo, hi))) => format!("{}–{}", format_number(lo), format_number(hi)),
+            (None, None) => self.formula.clone(),
         }
     }
 }
@@ -64,8 +68,8 @@ pub fn messages_per_entry(spec: &ClusterSpec, report: &Report) -> Textbook {
     let n = spec.nodes as f64;
     let light = matches!(report.config.workload, Workload::Light);
     let heavy = matches!(report.config.workload, Workload::Heavy);
-    // Exact figures need FIFO channels (Lamport's algorithm assumes them; the others send the
-    // same messages either way) and a clean run.
+    // Exact figures need a clean run (every request granted, no check failed).
+    let mut range = None;
     let (value, exact) = match spec.algorithm {
         Algorithm::Lamport => (Some(3.0 * (n - 1.0)), true),
         Algorithm::LamportSuppressReplies if light => (Some(3.0 * (n - 1.0)), true),
@@ -76,11 +80,21 @@ pub fn messages_per_entry(spec: &ClusterSpec, report: &Report) -> Textbook {
             None => (None, false),
         },
         Algorithm::Raymond if heavy => (Some(4.0), false),
-        Algorithm::Maekawa | Algorithm::MaekawaNoDeadlockHandling if light => {
-            match maekawa_light(spec, report) {
-                Some(v) => (Some(v), true),
+        // Without contention, or without the deadlock-handling messages, a request costs
+        // REQUEST, LOCKED and RELEASE to each other member of the requester's set.
+        Algorithm::Maekawa | Algorithm::MaekawaNoDeadlockHandling
+            if light || spec.algorithm == Algorithm::MaekawaNoDeadlockHandling =>
+        {
+            match maekawa_others(spec, report) {
+                Some(k) => (Some(per_entry(3 * k, report)), true),
                 None => (None, false),
             }
+        }
+        // Under contention FAILED, INQUIRE and YIELD add up to 2(K−1) more.
+        Algorithm::Maekawa => {
+            range = maekawa_others(spec, report)
+                .map(|k| (per_entry(3 * k, report), per_entry(5 * k, report)));
+            (None, false)
         }
         #[allow(unreachable_patterns)] // algorithms registered later have no number yet
         _ => (None, false),
@@ -89,13 +103,19 @@ pub fn messages_per_entry(spec: &ClusterSpec, report: &Report) -> Textbook {
         formula,
         value,
         exact: exact && report.is_ok() && report.entries > 0,
+        range,
     }
 }
 
-/// Maekawa at light load: 3(K−1) per request, K the requester's own request set (REQUEST,
-/// LOCKED and RELEASE to each member but itself); sets may differ in size (partial grid, folded
-/// plane), so the figure is summed over the run's requests.
-fn maekawa_light(spec: &ClusterSpec, report: &Report) -> Option<f64> {
+/// A count for the whole run divided by its entries, computed as the simulator computes
+/// messages per entry (so that equal counts give equal values).
+fn per_entry(count: usize, report: &Report) -> f64 {
+    count as f64 / report.entries as f64
+}
+
+/// Maekawa: the sum, over the run's requests, of K−1 for the requester's own request set (sets
+/// may differ in size: partial grid, folded plane).
+fn maekawa_others(spec: &ClusterSpec, report: &Report) -> Option<usize> {
     let quorums = dme_maekawa::Quorums::new(spec.nodes, spec.quorum).ok()?;
     if report.entries == 0 {
         return None;
@@ -103,9 +123,9 @@ fn maekawa_light(spec: &ClusterSpec, report: &Report) -> Option<f64> {
     let mut total = 0usize;
     for e in &report.entry_log {
         let set = quorums.quorum(e.node)?;
-        total += 3 * set.iter().filter(|&&m| m != e.node).count();
+        total += set.iter().filter(|&&m| m != e.node).count();
     }
-    Some(total as f64 / report.entries as f64)
+    Some(total)
 }
 
 /// Raymond at light load: 2·d(token, requester) per request, the token moving to each requester.
@@ -158,7 +178,7 @@ mod tests {
 
     #[test]
     fn exact_formulas_match_the_simulator() {
-        for &algorithm in Algorithm::MAIN {
+        for &algorithm in Algorithm::ALL {
             for workload in [Workload::Light, Workload::Heavy] {
                 for n in [2, 5, 16] {
                     let (spec, report) = run(algorithm, n, workload.clone());
@@ -169,6 +189,13 @@ mod tests {
                             | (Algorithm::Maekawa | Algorithm::Raymond, Workload::Light)
                     );
                     assert!(t.exact || !must_be_exact, "{algorithm} {}", workload.name());
+                    if let Some((lo, hi)) = t.range {
+                        let m = report.messages_per_entry();
+                        assert!(
+                            lo <= m && m <= hi,
+                            "{algorithm} N={n}: {m} not in {lo}..{hi}"
+                        );
+                    }
                     if t.exact {
                         assert_eq!(
                             Some(report.messages_per_entry()),
@@ -201,7 +228,15 @@ mod tests {
             formula: "about 4".into(),
             value: Some(4.0),
             exact: false,
+            range: None,
         };
         assert_eq!(t.display_value(), "≈4");
+        let t = Textbook {
+            formula: "3(K-1)..5(K-1)".into(),
+            value: None,
+            exact: false,
+            range: Some((12.0, 20.0)),
+        };
+        assert_eq!(t.display_value(), "12–20");
     }
 }

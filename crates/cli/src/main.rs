@@ -24,6 +24,8 @@ enum Command {
     Compare(cmd::compare::CompareArgs),
     /// Every algorithm over a list of N and loads: results.csv, SVG plots, growth exponents.
     Sweep(cmd::sweep::SweepArgs),
+    /// Exhaustive check of a small cluster: every interleaving, a shortest counterexample (exit 1).
+    Check(cmd::check::CheckArgs),
     /// A space-time diagram (SVG) of a run, a checker counterexample or a trace file.
     Trace(cmd::trace::TraceArgs),
     /// Re-run a trace file and confirm the same run, or show where it diverges (exit 1).
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::exec(args),
         Command::Compare(args) => cmd::compare::exec(args),
         Command::Sweep(args) => cmd::sweep::exec(args),
+        Command::Check(args) => cmd::check::exec(args),
         Command::Trace(args) => cmd::trace::exec(args),
         Command::Replay(args) => cmd::replay::exec(args),
         Command::Node(args) => cmd::node::exec(args),

@@ -6,6 +6,7 @@ use dme_maekawa::QuorumKind;
 use dme_raymond::TreeShape;
 use dme_sim::{Config, Dist, Scenario, Workload};
 
+pub mod check;
 pub mod cluster;
 pub mod compare;
 pub mod node;

@@ -149,6 +149,14 @@ pub struct Lamport {
     /// `latest_timestamp_received[k]`: the largest timestamp of any message received from
     /// `peers[k]` (0: none yet; every real timestamp is at least 1).
     latest_timestamp_received: Vec<u64>,
+    /// `queued[k]`: the requests of `peers[k]` now in `request_queue`, so that a RELEASE
+    /// removes them without scanning the whole queue (derived from `request_queue`; kept for
+    /// speed: a RELEASE costs O(log N) instead of O(N)).
+    queued: Vec<Vec<Stamp>>,
+    /// While requesting: how many peers have not yet sent a message stamped later than our
+    /// request (rule 5 (ii) holds when it is 0). Derived from `latest_timestamp_received`;
+    /// kept so that checking rule 5 costs O(1) instead of O(N) per message.
+    unheard: usize,
 }
 
 impl Lamport {
@@ -179,6 +187,8 @@ impl Lamport {
             our_request: None,
             phase: Phase::Idle,
             latest_timestamp_received: vec![0; n],
+            queued: vec![Vec::new(); n],
+            unheard: 0,
         })
     }
 
@@ -223,7 +233,7 @@ impl Lamport {
             return;
         }
         let heads_queue = self.request_queue.first() == Some(&ours);
-        if heads_queue && (0..self.peers.len()).all(|k| self.heard_later(k, ours)) {
+        if heads_queue && self.unheard == 0 {
             self.phase = Phase::InCriticalSection;
             out.enter();
         }
@@ -246,6 +256,9 @@ impl Node for Lamport {
         let ours = Stamp::new(timestamp, self.me);
         self.request_queue.insert(ours);
         self.our_request = Some(ours);
+        self.unheard = (0..self.peers.len())
+            .filter(|&k| !self.heard_later(k, ours))
+            .count();
         self.phase = Phase::Requesting;
         for &peer in &self.peers {
             out.send(peer, LamportMessage::Request { timestamp });
@@ -278,11 +291,18 @@ impl Node for Lamport {
         let k = self.peer_index(from)?;
         let timestamp = msg.stamp_value();
         self.clock = self.clock.max(timestamp).saturating_add(1);
+        let before = self.our_request.map(|o| self.heard_later(k, o));
         self.latest_timestamp_received[k] = self.latest_timestamp_received[k].max(timestamp);
+        if let (Some(false), Some(o)) = (before, self.our_request) {
+            if self.heard_later(k, o) {
+                self.unheard -= 1;
+            }
+        }
         match msg {
             LamportMessage::Request { timestamp } => {
                 let theirs = Stamp::new(timestamp, from);
                 self.request_queue.insert(theirs);
+                self.queued[k].push(theirs);
                 let suppressed =
                     self.suppress_replies && self.our_request.is_some_and(|ours| ours > theirs);
                 if !suppressed {
@@ -297,7 +317,9 @@ impl Node for Lamport {
             LamportMessage::Reply { .. } => {}
             LamportMessage::Release { .. } => {
                 // Rule 4: remove *any* request of the releaser. Under FIFO there is exactly one.
-                self.request_queue.retain(|s| s.node != from);
+                for s in std::mem::take(&mut self.queued[k]) {
+                    self.request_queue.remove(&s);
+                }
             }
         }
         self.try_enter(out);

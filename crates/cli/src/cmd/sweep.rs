@@ -176,7 +176,7 @@ fn print_text(args: &SweepArgs, rows: &[SweepRow]) {
         args.sim.seed
     );
     println!(
-        "{:<17} {:<6} {:>5} {:>10} {:>10} {:<15} {:>9}  checks",
+        "{:<17} {:<6} {:>5} {:>10} {:>14} {:<15} {:>9}  checks",
         "algorithm", "load", "N", "msgs/entry", "textbook", "formula", "sync (T)"
     );
     for r in rows {
@@ -187,7 +187,7 @@ fn print_text(args: &SweepArgs, rows: &[SweepRow]) {
             format!("FAILED: {} / {}", r.safety, r.liveness)
         };
         println!(
-            "{:<17} {:<6} {:>5} {:>10} {:>10} {:<15} {:>9}  {}",
+            "{:<17} {:<6} {:>5} {:>10} {:>14} {:<15} {:>9}  {}",
             r.algorithm.name(),
             r.load,
             r.nodes,

@@ -5,34 +5,17 @@ use dme_core::{NodeId, cluster};
 use dme_lamport::Lamport;
 use dme_sim::{Config, Dist, EventKind, FailureKind, Report, Workload, run};
 
-/// Message delay.
-const T: u64 = 10;
-/// Critical-section time.
-const E: u64 = 5;
+mod common;
+use common::{E, T, constant, each};
+
 const SIZES: [usize; 6] = [2, 3, 5, 8, 16, 33];
 
 fn classic(n: usize) -> Vec<Lamport> {
-    (0..n as u32)
-        .map(|i| Lamport::new(NodeId(i), &cluster(n)).unwrap())
-        .collect()
+    each(n, Lamport::new)
 }
 
 fn suppressing(n: usize) -> Vec<Lamport> {
-    (0..n as u32)
-        .map(|i| Lamport::with_reply_suppression(NodeId(i), &cluster(n)).unwrap())
-        .collect()
-}
-
-fn constant(workload: Workload, requests: u32) -> Config {
-    Config {
-        seed: 1,
-        delay: Dist::Constant(T),
-        fifo: true,
-        workload,
-        cs_time: E,
-        requests_per_node: requests,
-        ..Config::default()
-    }
+    each(n, Lamport::with_reply_suppression)
 }
 
 /// Uniform delays, heavy load on even seeds and a random workload on odd ones.

@@ -8,8 +8,8 @@ use dme_core::NodeId;
 use dme_maekawa::{Construction, Maekawa, QuorumKind, Quorums};
 use dme_sim::{Config, Dist, FailureKind, Report, Workload, run};
 
-const T: u64 = 10;
-const E: u64 = 5;
+mod common;
+use common::{E, T, constant};
 
 /// The sizes the issue names: squares get the grid, q² + q + 1 the projective plane.
 const SIZES: [usize; 10] = [4, 7, 9, 13, 16, 25, 31, 57, 73, 91];
@@ -25,18 +25,6 @@ fn textbook(n: usize) -> Quorums {
     assert!(q.note().is_none(), "N={n} has an exact construction: {q}");
     q.validate().unwrap();
     q
-}
-
-fn constant(workload: Workload, requests: u32) -> Config {
-    Config {
-        seed: 1,
-        delay: Dist::Constant(T),
-        fifo: true,
-        workload,
-        cs_time: E,
-        requests_per_node: requests,
-        ..Config::default()
-    }
 }
 
 fn simulate(q: &Quorums, config: &Config) -> Report {

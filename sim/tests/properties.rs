@@ -12,6 +12,9 @@ use dme_ricart_agrawala::RicartAgrawala;
 use dme_sim::{Config, Dist, Workload, run};
 use proptest::prelude::*;
 
+mod common;
+use common::each;
+
 fn delay() -> impl Strategy<Value = Dist> {
     prop_oneof![
         (0u64..20).prop_map(Dist::Constant),
@@ -72,14 +75,6 @@ fn holds<N: Node>(name: &str, nodes: Vec<N>, config: &Config) -> Result<(), Test
         replay
     );
     Ok(())
-}
-
-fn each<N>(n: usize, make: impl Fn(NodeId, &[NodeId]) -> Result<N, dme_core::Error>) -> Vec<N> {
-    let members = cluster(n);
-    members
-        .iter()
-        .map(|&id| make(id, &members).unwrap())
-        .collect()
 }
 
 proptest! {

@@ -9,18 +9,13 @@ use dme_sim::{Config, Dist, FailureKind, Report, Workload, run};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-const T: u64 = 10;
-const E: u64 = 5;
+mod common;
+use common::T;
 
 fn constant(seed: u64, workload: Workload, requests: u32) -> Config {
     Config {
         seed,
-        delay: Dist::Constant(T),
-        fifo: true,
-        workload,
-        cs_time: E,
-        requests_per_node: requests,
-        ..Config::default()
+        ..common::constant(workload, requests)
     }
 }
 

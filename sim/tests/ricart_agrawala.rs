@@ -1,30 +1,16 @@
 //! Ricart–Agrawala in the simulator: the textbook figures, exactly, and the simulator's checks
 //! proven able to fail.
 
-use dme_core::{Error, Message, Node, NodeId, Outbox, Phase, Stamp, cluster};
+use dme_core::{Error, Message, Node, NodeId, Outbox, Phase, Stamp};
 use dme_ricart_agrawala::RicartAgrawala;
 use dme_sim::{Config, Dist, FailureKind, Report, Workload, run};
 use serde::{Deserialize, Serialize};
 
-const T: u64 = 10;
-const E: u64 = 5;
+mod common;
+use common::{E, T, constant, each};
 
 fn ra(n: usize) -> Vec<RicartAgrawala> {
-    (0..n as u32)
-        .map(|i| RicartAgrawala::new(NodeId(i), &cluster(n)).unwrap())
-        .collect()
-}
-
-fn constant(workload: Workload, requests: u32) -> Config {
-    Config {
-        seed: 1,
-        delay: Dist::Constant(T),
-        fifo: true,
-        workload,
-        cs_time: E,
-        requests_per_node: requests,
-        ..Config::default()
-    }
+    each(n, RicartAgrawala::new)
 }
 
 #[test]

@@ -1,0 +1,32 @@
+//! Helpers shared by the simulator's integration tests (each test file uses some of them).
+#![allow(dead_code)]
+
+use dme_core::{NodeId, cluster};
+use dme_sim::{Config, Dist, Workload};
+
+/// The message delay of the textbook figures.
+pub const T: u64 = 10;
+/// The critical-section time of the textbook figures.
+pub const E: u64 = 5;
+
+/// The textbook setting: constant delay T, critical section E, FIFO channels, seed 1.
+pub fn constant(workload: Workload, requests: u32) -> Config {
+    Config {
+        seed: 1,
+        delay: Dist::Constant(T),
+        fifo: true,
+        workload,
+        cs_time: E,
+        requests_per_node: requests,
+        ..Config::default()
+    }
+}
+
+/// A cluster of `n` nodes with ids `0..n`, node `i` built by `make(NodeId(i), members)`.
+pub fn each<N>(n: usize, make: impl Fn(NodeId, &[NodeId]) -> Result<N, dme_core::Error>) -> Vec<N> {
+    let members = cluster(n);
+    members
+        .iter()
+        .map(|&id| make(id, &members).unwrap())
+        .collect()
+}

@@ -1,7 +1,6 @@
 //! Lamport's algorithm in the simulator: the textbook figures, exactly; grants in stamp order
 //! under FIFO; and, without FIFO, a run that breaks mutual exclusion, found and explained.
 
-use dme_core::{NodeId, cluster};
 use dme_lamport::Lamport;
 use dme_sim::{Config, Dist, EventKind, FailureKind, Report, Workload, run};
 

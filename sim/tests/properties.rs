@@ -4,7 +4,7 @@
 //! shrinks towards a small cluster and a simple schedule, and its message carries the seed and
 //! configuration to replay it with `dme run`.
 
-use dme_core::{Node, NodeId, cluster};
+use dme_core::{Node, NodeId};
 use dme_lamport::Lamport;
 use dme_maekawa::{Maekawa, QuorumKind, Quorums};
 use dme_raymond::{Raymond, TreeShape};

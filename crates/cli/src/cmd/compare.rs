@@ -51,14 +51,7 @@ pub fn exec(args: CompareArgs) -> Result<bool, UsageError> {
         return Ok(all_ok);
     }
     let t = args.sim.delay.mean();
-    println!(
-        "dme compare: {} requests per node, delay {}, cs-time {}, {}, seed {}",
-        args.sim.requests,
-        args.sim.delay,
-        args.sim.cs_time,
-        if args.sim.no_fifo { "no FIFO" } else { "FIFO" },
-        args.sim.seed
-    );
+    println!("dme compare: {}", args.sim.describe());
     println!(
         "{:<17} {:>5} {:<6} {:>10} {:<12} {:>11} {:>9} {:>9}  checks",
         "algorithm", "N", "load", "msgs/entry", "textbook", "sync (T)", "wait", "response"

@@ -69,6 +69,29 @@ pub fn parse_tree(s: &str) -> Result<TreeShape, String> {
         .map_err(|e: dme_raymond::ParseTreeShapeError| e.to_string())
 }
 
+impl SimArgs {
+    /// One line for a table's heading: requests, delay, cs-time, FIFO, seed.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} requests per node, delay {}, cs-time {}, {}, seed {}",
+            self.requests,
+            self.delay,
+            self.cs_time,
+            if self.no_fifo { "no FIFO" } else { "FIFO" },
+            self.seed
+        )
+    }
+}
+
+/// Reads and parses a scenario file (`--scenario`); `None` when no file is given.
+pub fn read_scenario(path: Option<&std::path::Path>) -> Result<Option<Scenario>, UsageError> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read scenario file {}: {e}", path.display())))?;
+    let scenario = Scenario::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Some(scenario))
+}
+
 /// A failure of the command itself (bad arguments, unreadable files): exit code 2.
 pub struct UsageError(pub String);
 

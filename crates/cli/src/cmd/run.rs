@@ -4,9 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dme_cli::{Algorithm, simulate};
-use dme_sim::Scenario;
 
-use super::{ClusterArgs, SimArgs, UsageError, config, parse_algorithm, spec};
+use super::{ClusterArgs, SimArgs, UsageError, config, parse_algorithm, read_scenario, spec};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -39,15 +38,7 @@ pub struct RunArgs {
 
 /// Runs `dme run`.
 pub fn exec(args: RunArgs) -> Result<bool, UsageError> {
-    let scenario = match &args.scenario {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                UsageError(format!("cannot read scenario file {}: {e}", path.display()))
-            })?;
-            Some(Scenario::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?)
-        }
-        None => None,
-    };
+    let scenario = read_scenario(args.scenario.as_deref())?;
     let mut config = config(&args.sim, &args.load, scenario);
     config.full_trace = args.trace || args.trace_out.is_some();
     let spec = spec(args.algorithm, args.nodes, &args.cluster, args.sim.seed);

@@ -167,14 +167,7 @@ pub fn exec(args: SweepArgs) -> Result<bool, UsageError> {
 }
 
 fn print_text(args: &SweepArgs, rows: &[SweepRow]) {
-    println!(
-        "dme sweep: {} requests per node, delay {}, cs-time {}, {}, seed {}",
-        args.sim.requests,
-        args.sim.delay,
-        args.sim.cs_time,
-        if args.sim.no_fifo { "no FIFO" } else { "FIFO" },
-        args.sim.seed
-    );
+    println!("dme sweep: {}", args.sim.describe());
     println!(
         "{:<17} {:<6} {:>5} {:>10} {:>14} {:<15} {:>9}  checks",
         "algorithm", "load", "N", "msgs/entry", "textbook", "formula", "sync (T)"

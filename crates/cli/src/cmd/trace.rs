@@ -10,9 +10,11 @@ use dme_cli::{Algorithm, ClusterVisitor, simulate};
 use dme_core::Node;
 use dme_sim::check::{ClusterCheckConfig, check_cluster};
 use dme_sim::tracefile::{Source, TraceFile, TracedFailure};
-use dme_sim::{EventKind, FailureKind, Scenario};
+use dme_sim::{EventKind, FailureKind};
 
-use super::{ClusterArgs, SimArgs, UsageError, config, parse_algorithm, replay, spec};
+use super::{
+    ClusterArgs, SimArgs, UsageError, config, parse_algorithm, read_scenario, replay, spec,
+};
 
 #[derive(Args, Debug)]
 pub struct TraceArgs {
@@ -99,15 +101,7 @@ pub fn exec(args: TraceArgs) -> Result<bool, UsageError> {
 /// The trace file of a simulated run of `algorithm` under the flags.
 fn simulated(args: &TraceArgs, algorithm: Algorithm) -> Result<TraceFile, UsageError> {
     let spec = spec(algorithm, args.nodes, &args.cluster, args.sim.seed);
-    let scenario = match &args.scenario {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                UsageError(format!("cannot read scenario file {}: {e}", path.display()))
-            })?;
-            Some(Scenario::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?)
-        }
-        None => None,
-    };
+    let scenario = read_scenario(args.scenario.as_deref())?;
     let mut config = config(&args.sim, &args.load, scenario);
     config.full_trace = true;
     let summary = simulate(&spec, &config)?;

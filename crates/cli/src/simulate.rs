@@ -7,7 +7,8 @@ use dme_core::Node;
 use dme_sim::{Config, Failure, Report, Stats, run};
 use serde::Serialize;
 
-use crate::registry::{Algorithm, ClusterSpec, ClusterVisitor};
+use crate::registry::{ClusterSpec, ClusterVisitor};
+use crate::textbook::{self, Textbook};
 
 /// The result of one run, as `dme run --json` prints it.
 #[derive(Clone, Debug, Serialize)]
@@ -36,8 +37,8 @@ pub struct RunSummary {
     pub messages: u64,
     /// Messages per entry.
     pub messages_per_entry: f64,
-    /// The textbook's figure for messages per entry.
-    pub textbook_messages: String,
+    /// The textbook's messages per entry for this run: formula, value, whether it is exact.
+    pub textbook: Textbook,
     /// Messages by kind.
     pub messages_by_kind: BTreeMap<String, u64>,
     /// Synchronization delay (`null` when no node ever waited).
@@ -74,22 +75,21 @@ impl RunSummary {
 pub fn simulate(spec: &ClusterSpec, config: &Config) -> Result<RunSummary, String> {
     struct Visit<'a> {
         config: &'a Config,
-        algorithm: Algorithm,
+        spec: &'a ClusterSpec,
     }
     impl ClusterVisitor for Visit<'_> {
         type Output = Result<RunSummary, String>;
         fn visit<N: Node>(self, nodes: Vec<N>, structure: String) -> Self::Output {
             let report = run(nodes, self.config).map_err(|e| e.to_string())?;
-            Ok(summarize(self.algorithm, structure, report))
+            Ok(summarize(self.spec, structure, report))
         }
     }
-    spec.build(Visit {
-        config,
-        algorithm: spec.algorithm,
-    })?
+    spec.build(Visit { config, spec })?
 }
 
-fn summarize(algorithm: Algorithm, structure: String, report: Report) -> RunSummary {
+fn summarize(spec: &ClusterSpec, structure: String, report: Report) -> RunSummary {
+    let algorithm = spec.algorithm;
+    let textbook = textbook::messages_per_entry(spec, &report);
     let c = &report.config;
     RunSummary {
         algorithm: algorithm.name().into(),
@@ -104,7 +104,7 @@ fn summarize(algorithm: Algorithm, structure: String, report: Report) -> RunSumm
         entries: report.entries,
         messages: report.messages,
         messages_per_entry: report.messages_per_entry(),
-        textbook_messages: algorithm.textbook_messages(c.workload.name()).into(),
+        textbook,
         messages_by_kind: report.messages_by_kind.clone(),
         sync_delay: report.sync_delay,
         response_time: report.response_time,

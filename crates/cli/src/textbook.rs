@@ -24,7 +24,7 @@ use dme_sim::{Report, Workload};
 use crate::registry::{Algorithm, ClusterSpec};
 
 /// The textbook's figure for one run.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Debug, serde::Serialize)]
 pub struct Textbook {
     /// The formula, as the registry names it (`3(N-1)`, `2*mean dist`, …).
     pub formula: String,

@@ -175,6 +175,11 @@ fn compare_lists_every_algorithm() {
     for algorithm in dme_cli::Algorithm::MAIN {
         assert!(names.contains(&algorithm.name()), "{names:?}");
     }
+    for row in v.as_array().unwrap() {
+        if row["textbook"]["exact"] == true {
+            assert_eq!(row["textbook"]["value"], row["messages_per_entry"], "{row}");
+        }
+    }
     let text = dme(&["compare", "--nodes", "4,8"]);
     assert_eq!(text.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&text.stdout).contains("msgs/entry"));

@@ -53,8 +53,16 @@ pub fn exec(args: CompareArgs) -> Result<bool, UsageError> {
     let t = args.sim.delay.mean();
     println!("dme compare: {}", args.sim.describe());
     println!(
-        "{:<17} {:>5} {:<6} {:>10} {:<12} {:>11} {:>9} {:>9}  checks",
-        "algorithm", "N", "load", "msgs/entry", "textbook", "sync (T)", "wait", "response"
+        "{:<17} {:>5} {:<6} {:>10} {:>14} {:<15} {:>8} {:>9} {:>9}  checks",
+        "algorithm",
+        "N",
+        "load",
+        "msgs/entry",
+        "textbook",
+        "formula",
+        "sync (T)",
+        "wait",
+        "response"
     );
     for r in &rows {
         let sync = r
@@ -66,12 +74,13 @@ pub fn exec(args: CompareArgs) -> Result<bool, UsageError> {
             format!("FAILED: {} / {}", r.safety, r.liveness)
         };
         println!(
-            "{:<17} {:>5} {:<6} {:>10.3} {:<12} {:>11} {:>9.1} {:>9.1}  {}",
+            "{:<17} {:>5} {:<6} {:>10.3} {:>14} {:<15} {:>8} {:>9.1} {:>9.1}  {}",
             r.algorithm,
             r.nodes,
             r.load,
             r.messages_per_entry,
-            r.textbook_messages,
+            r.textbook.display_value(),
+            r.textbook.formula,
             sync,
             r.waiting_time.mean,
             r.response_time.mean,

@@ -469,7 +469,11 @@ fn dfs_count<T: TransitionSystem>(
     let mut generated = 0u64;
     let mut depth = 0u64;
     // The path: each entry a state's successors and the next one to visit.
-    let mut stack: Vec<(Vec<(T::Action, T::State)>, usize)> = Vec::new();
+    type Successors<T> = Vec<(
+        <T as TransitionSystem>::Action,
+        <T as TransitionSystem>::State,
+    )>;
+    let mut stack: Vec<(Successors<T>, usize)> = Vec::new();
     let expand = |s: &T::State, generated: &mut u64| {
         let mut succ = Vec::new();
         system.next_states(s, &mut succ).expect("no step fails");

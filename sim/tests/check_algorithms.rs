@@ -636,8 +636,9 @@ fn maekawa_without_deadlock_handling_deadlocks_at_two_nodes() {
 }
 
 /// The full version (FAILED, INQUIRE, YIELD), with the quorums `dme` builds by default
-/// (`--quorum auto`: at N = 2 and 3 every set has two members, at N = 4 the folded projective
-/// plane, whose sets are the 2×2 grid's, K = 3): no violation in the full state spaces below.
+/// (`--quorum auto`: at N = 2 and 3 the projective plane of order 2 folded onto N nodes, K = 2 —
+/// {n0, n1}, {n0, n1}, {n0, n2} —, at N = 4 the 2×2 grid, K = 3): no violation in the full state
+/// spaces below.
 #[test]
 fn maekawa_has_no_violation_for_two_to_four_nodes() {
     let mut spaces = FullSpaces::default();
@@ -662,8 +663,8 @@ fn maekawa_has_no_violation_for_two_to_four_nodes() {
     spaces.done();
 }
 
-/// N = 4 without FIFO channels (the same figures as the 2×2 grid in `maekawa.rs`: at N = 4 the
-/// folded plane's sets are the grid's). About 7 s in release mode.
+/// N = 4 (the 2×2 grid) without FIFO channels, the same figures as in `maekawa.rs`. About 7 s in
+/// release mode.
 #[test]
 fn maekawa_n4_without_fifo() {
     let mut spaces = FullSpaces::default();

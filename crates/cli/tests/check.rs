@@ -1,22 +1,16 @@
 //! `dme check` as a user meets it: exit 0 without a violation (also when the bound stops the
 //! search, said clearly), 1 with a shortest counterexample, 2 for bad arguments.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
+mod common;
+use common::{stderr, stdout};
+
+/// `dme check ARGS`.
 fn dme(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dme"))
-        .arg("check")
-        .args(args)
-        .output()
-        .expect("dme runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    common::dme(&all)
 }
 
 fn json(args: &[&str]) -> (Option<i32>, serde_json::Value) {

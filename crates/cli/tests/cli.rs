@@ -1,14 +1,10 @@
 //! The `dme` binary as a user meets it: exit codes, JSON fields, reproducibility across
 //! processes.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn dme(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dme"))
-        .args(args)
-        .output()
-        .expect("dme runs")
-}
+mod common;
+use common::dme;
 
 fn json(args: &[&str]) -> serde_json::Value {
     let out = dme(args);
@@ -139,8 +135,7 @@ fn bad_arguments_exit_2_with_a_clear_message() {
 
 #[test]
 fn a_malformed_scenario_names_its_line() {
-    let dir = std::env::temp_dir().join(format!("dme-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("scenario");
     let path = dir.join("bad.scenario");
     std::fs::write(&path, "at 0 node 1 requests\nat soon node 2 requests\n").unwrap();
     let out = dme(&["run", "-a", "ra", "--scenario", path.to_str().unwrap()]);

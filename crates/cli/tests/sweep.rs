@@ -1,14 +1,9 @@
 //! `dme sweep` as a user meets it: the files it writes, their columns and rows, exit codes.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn dme(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dme"))
-        .args(args)
-        .output()
-        .expect("dme runs")
-}
+mod common;
+use common::dme;
 
 /// A fresh directory under the system's temp dir, removed when dropped.
 struct TempDir(PathBuf);

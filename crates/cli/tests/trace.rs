@@ -1,33 +1,12 @@
 //! Trace files and space-time diagrams as a user meets them: `dme run --trace-out`, `dme replay`,
 //! `dme trace`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use dme_cli::Algorithm;
 
-fn dme(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dme"))
-        .args(args)
-        .output()
-        .expect("dme runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dme-trace-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
+mod common;
+use common::{dme, scratch, stderr, stdout};
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")

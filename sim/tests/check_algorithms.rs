@@ -6,39 +6,25 @@
 //! release mode; the cases out of reach (classic Lamport, N = 3, R = 2) are `#[ignore]`d with
 //! what was measured: `cargo test --release -p dme-sim --test check_algorithms -- --ignored`.
 
-use dme_core::{Node, NodeId, cluster};
+use dme_core::{Node, NodeId};
 use dme_lamport::Lamport;
 use dme_maekawa::{Maekawa, QuorumKind, Quorums};
 use dme_raymond::{Raymond, Tree};
 use dme_ricart_agrawala::RicartAgrawala;
 use dme_sim::check::{
-    CheckOptions, CheckOutcome, ClusterCheckConfig, Stats, TransitionSystem, Verdict,
-    ViolationKind, check, check_cluster, check_cluster_constrained,
+    CheckOptions, CheckOutcome, Stats, TransitionSystem, Verdict, ViolationKind, check,
+    check_cluster, check_cluster_constrained,
 };
 
-fn config(requests_per_node: u32, fifo: bool) -> ClusterCheckConfig {
-    ClusterCheckConfig {
-        requests_per_node,
-        fifo,
-        max_states: None,
-        check_deadlock: true,
-    }
-}
+mod common;
+use common::{check_config as config, each};
 
 fn lamport(n: usize) -> Vec<Lamport> {
-    let members = cluster(n);
-    members
-        .iter()
-        .map(|&id| Lamport::new(id, &members).unwrap())
-        .collect()
+    each(n, Lamport::new)
 }
 
 fn ricart_agrawala(n: usize) -> Vec<RicartAgrawala> {
-    let members = cluster(n);
-    members
-        .iter()
-        .map(|&id| RicartAgrawala::new(id, &members).unwrap())
-        .collect()
+    each(n, RicartAgrawala::new)
 }
 
 /// (distinct states, states generated, depth).

@@ -1,28 +1,18 @@
 //! The exhaustive checker on clusters of nodes under the node contract: Ricart–Agrawala's full
 //! state spaces, and deliberately broken variants of it caught with shortest traces.
 
-use dme_core::{Effect, Error, Node, NodeId, Outbox, Phase, cluster};
+use dme_core::{Effect, Error, Node, NodeId, Outbox, Phase};
 use dme_ricart_agrawala::{RaMessage, RicartAgrawala};
 use dme_sim::check::{
     CheckOutcome, ClusterAction, ClusterCheckConfig, Verdict, ViolationKind, check_cluster,
     check_cluster_constrained,
 };
 
-fn ra(n: usize) -> Vec<RicartAgrawala> {
-    let members = cluster(n);
-    members
-        .iter()
-        .map(|&id| RicartAgrawala::new(id, &members).unwrap())
-        .collect()
-}
+mod common;
+use common::{check_config as config, each};
 
-fn config(requests_per_node: u32, fifo: bool) -> ClusterCheckConfig {
-    ClusterCheckConfig {
-        requests_per_node,
-        fifo,
-        max_states: None,
-        check_deadlock: true,
-    }
+fn ra(n: usize) -> Vec<RicartAgrawala> {
+    each(n, RicartAgrawala::new)
 }
 
 /// (N, R, FIFO) → (distinct states, states generated, depth).

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use dme_core::{NodeId, cluster};
+use dme_sim::check::ClusterCheckConfig;
 use dme_sim::{Config, Dist, Workload};
 
 /// The message delay of the textbook figures.
@@ -19,6 +20,17 @@ pub fn constant(workload: Workload, requests: u32) -> Config {
         cs_time: E,
         requests_per_node: requests,
         ..Config::default()
+    }
+}
+
+/// The exhaustive checker's whole state space: `requests_per_node` requests each, deadlocks
+/// checked, no state limit.
+pub fn check_config(requests_per_node: u32, fifo: bool) -> ClusterCheckConfig {
+    ClusterCheckConfig {
+        requests_per_node,
+        fifo,
+        max_states: None,
+        check_deadlock: true,
     }
 }
 

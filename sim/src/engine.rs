@@ -1,7 +1,7 @@
 //! The event loop.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -81,6 +81,46 @@ impl<M> Ord for Queued<M> {
     }
 }
 
+/// A value per ordered pair of nodes (`from * n + to`), zero until set: a flat array for
+/// clusters of up to [`DENSE_PAIRS`] pairs, a map holding only the pairs that ever exchanged a
+/// message above that (a million-node tree would otherwise need a trillion entries). The map is
+/// only ever looked up, never iterated, so it cannot make a run depend on hashing order.
+enum PairTable<T> {
+    Dense(Vec<T>),
+    Sparse(HashMap<usize, T>),
+}
+
+/// Pairs kept in a flat array: 4096 nodes, 128 MiB of `u64`s at most.
+const DENSE_PAIRS: usize = 4096 * 4096;
+
+impl<T: Copy + Default> PairTable<T> {
+    fn new(pairs: usize) -> Self {
+        if pairs <= DENSE_PAIRS {
+            PairTable::Dense(vec![T::default(); pairs])
+        } else {
+            PairTable::Sparse(HashMap::new())
+        }
+    }
+
+    #[inline]
+    fn get(&self, pair: usize) -> T {
+        match self {
+            PairTable::Dense(v) => v[pair],
+            PairTable::Sparse(m) => m.get(&pair).copied().unwrap_or_default(),
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, pair: usize, value: T) {
+        match self {
+            PairTable::Dense(v) => v[pair] = value,
+            PairTable::Sparse(m) => {
+                m.insert(pair, value);
+            }
+        }
+    }
+}
+
 /// An event as recorded in the trace, before it is rendered for people.
 #[derive(Clone, Hash)]
 enum Logged<M> {
@@ -116,11 +156,11 @@ struct Sim<'c, N: Node> {
     // Network.
     in_flight: u64,
     /// With FIFO: the latest delivery time scheduled on each ordered pair (`from * n + to`).
-    fifo_last: Vec<u64>,
+    fifo_last: PairTable<u64>,
     /// Without FIFO: messages sent so far on each pair, the oldest still in flight, and the
     /// messages delivered ahead of it (to mark overtaking deliveries in the trace).
-    pair_sent: Vec<u32>,
-    pair_next: Vec<u32>,
+    pair_sent: PairTable<u32>,
+    pair_next: PairTable<u32>,
     delivered_ahead: BTreeSet<(usize, u32)>,
 
     // Workload.
@@ -186,7 +226,7 @@ impl<'c, N: Node> Sim<'c, N> {
                 )));
             }
         }
-        let pairs = n * n;
+        let pairs = n.saturating_mul(n);
         let holding: Vec<bool> = if N::TOKEN_BASED {
             nodes.iter().map(|x| x.holds_token()).collect()
         } else {
@@ -202,21 +242,9 @@ impl<'c, N: Node> Sim<'c, N> {
             now: 0,
             events: 0,
             in_flight: 0,
-            fifo_last: if config.fifo {
-                vec![0; pairs]
-            } else {
-                Vec::new()
-            },
-            pair_sent: if config.fifo {
-                Vec::new()
-            } else {
-                vec![0; pairs]
-            },
-            pair_next: if config.fifo {
-                Vec::new()
-            } else {
-                vec![0; pairs]
-            },
+            fifo_last: PairTable::new(if config.fifo { pairs } else { 0 }),
+            pair_sent: PairTable::new(if config.fifo { 0 } else { pairs }),
+            pair_next: PairTable::new(if config.fifo { 0 } else { pairs }),
             delivered_ahead: BTreeSet::new(),
             remaining: vec![config.requests_per_node; n],
             script_backlog: vec![VecDeque::new(); n],
@@ -411,12 +439,12 @@ impl<'c, N: Node> Sim<'c, N> {
             false
         } else {
             let pair = from as usize * self.n + to as usize;
-            if pair_seq == self.pair_next[pair] {
+            if pair_seq == self.pair_next.get(pair) {
                 let mut next = pair_seq + 1;
                 while self.delivered_ahead.remove(&(pair, next)) {
                     next += 1;
                 }
-                self.pair_next[pair] = next;
+                self.pair_next.set(pair, next);
                 false
             } else {
                 self.delivered_ahead.insert((pair, pair_seq));
@@ -574,11 +602,11 @@ impl<'c, N: Node> Sim<'c, N> {
         if self.config.fifo {
             // Never before the previous message on this pair; equal times keep send order
             // because the queue breaks ties by sequence number.
-            deliver_at = deliver_at.max(self.fifo_last[pair]);
-            self.fifo_last[pair] = deliver_at;
+            deliver_at = deliver_at.max(self.fifo_last.get(pair));
+            self.fifo_last.set(pair, deliver_at);
         } else {
-            pair_seq = self.pair_sent[pair];
-            self.pair_sent[pair] += 1;
+            pair_seq = self.pair_sent.get(pair);
+            self.pair_sent.set(pair, pair_seq + 1);
         }
         self.in_flight += 1;
         self.log(Logged::Send {

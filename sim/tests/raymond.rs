@@ -227,3 +227,25 @@ fn the_simulator_catches_a_duplicated_token() {
     let failure = report.failure.expect("two tokens");
     assert_eq!(failure.kind, FailureKind::Token, "{failure}");
 }
+
+/// Above 4096 nodes the simulator keeps per-pair channel state only for pairs that talk; the
+/// figures are the same as with the flat table (2 · distance per light-load entry).
+#[test]
+fn clusters_beyond_the_flat_pair_table_run_the_same_way() {
+    for fifo in [true, false] {
+        let tree = Tree::star(5000).unwrap();
+        let config = Config {
+            fifo,
+            ..constant(3, Workload::Light, 1)
+        };
+        let report = simulate(&tree, NodeId(0), &config);
+        assert_eq!(report.entries, 5000);
+        let expected: u64 = report
+            .entry_log
+            .windows(2)
+            .map(|w| 2 * tree.distance(w[0].node, w[1].node) as u64)
+            .sum::<u64>()
+            + 2 * tree.distance(NodeId(0), report.entry_log[0].node) as u64;
+        assert_eq!(report.messages, expected);
+    }
+}

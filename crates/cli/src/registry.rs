@@ -105,6 +105,10 @@ impl FromStr for Algorithm {
     }
 }
 
+/// The largest cluster of an algorithm whose every node keeps state about every other node
+/// (Lamport, Ricart–Agrawala): N² entries in all, about 0.7 GB for Lamport at this size.
+pub const MAX_NODES_PER_PEER_STATE: usize = 4096;
+
 /// What a cluster is: the algorithm, its size, and the algorithm-specific structure.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ClusterSpec {
@@ -142,6 +146,17 @@ impl ClusterSpec {
         if n < 2 {
             return Err(format!(
                 "a cluster needs at least 2 nodes, got {n} (mutual exclusion among fewer is trivial)"
+            ));
+        }
+        let per_peer_state = matches!(
+            self.algorithm,
+            Algorithm::Lamport | Algorithm::LamportSuppressReplies | Algorithm::RicartAgrawala
+        );
+        if per_peer_state && n > MAX_NODES_PER_PEER_STATE {
+            return Err(format!(
+                "{} keeps state about every peer in every node: at most {MAX_NODES_PER_PEER_STATE} \
+                 nodes (got {n})",
+                self.algorithm
             ));
         }
         if n > 1 << 20 {

@@ -123,6 +123,10 @@ fn bad_arguments_exit_2_with_a_clear_message() {
             "invalid value 'medium'",
         ),
         (&["compare", "--nodes", "4,x"], "invalid value"),
+        (
+            &["run", "-a", "ra", "--nodes", "5000"],
+            "at most 4096 nodes (got 5000)",
+        ),
     ];
     for (args, message) in cases {
         let out = dme(args);

@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 
 use crate::registry::Algorithm;
@@ -128,6 +129,31 @@ fn series(rows: &[SweepRow], y: impl Fn(&SweepRow) -> Option<f64>) -> Vec<Series
     out
 }
 
+/// The grid, tick labels and axis titles both plots share: N on the x axis, `y_desc` on the y
+/// axis.
+fn draw_mesh<DB, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    y_desc: &str,
+) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc("N (nodes, log scale)")
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| format_tick(*v))
+        .y_label_formatter(&|v| format_tick(*v))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 17))
+        .light_line_style(WHITE)
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()
+        .map_err(err)
+}
+
 fn err(e: impl std::fmt::Display) -> String {
     format!("cannot draw the plot: {e}")
 }
@@ -202,18 +228,7 @@ fn draw_messages(
                 .with_key_points(decade_ticks(y_lo, y_hi)),
         )
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("N (nodes, log scale)")
-        .y_desc("messages per entry (log scale)")
-        .x_label_formatter(&|v| format_tick(*v))
-        .y_label_formatter(&|v| format_tick(*v))
-        .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 17))
-        .light_line_style(WHITE)
-        .bold_line_style(RGBColor(225, 225, 225))
-        .draw()
-        .map_err(err)?;
+    draw_mesh(&mut chart, "messages per entry (log scale)")?;
 
     // Reference curves, faint, labelled at their right end.
     let faint = RGBColor(150, 150, 150);
@@ -321,18 +336,10 @@ fn draw_sync_delay(
             0.0..y_hi,
         )
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("N (nodes, log scale)")
-        .y_desc("synchronization delay (units of T, the message delay)")
-        .x_label_formatter(&|v| format_tick(*v))
-        .y_label_formatter(&|v| format_tick(*v))
-        .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 17))
-        .light_line_style(WHITE)
-        .bold_line_style(RGBColor(225, 225, 225))
-        .draw()
-        .map_err(err)?;
+    draw_mesh(
+        &mut chart,
+        "synchronization delay (units of T, the message delay)",
+    )?;
     if data.is_empty() {
         chart
             .draw_series(std::iter::once(Text::new(

@@ -28,6 +28,7 @@ fn config() -> ClusterCheckConfig {
         // this bound, which still measures the rate.
         max_states: Some(MAX_STATES),
         check_deadlock: true,
+        partial_order_reduction: false,
     }
 }
 

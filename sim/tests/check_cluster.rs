@@ -255,6 +255,7 @@ fn dropping_deferred_replies_deadlocks() {
     // Without deadlock detection the same search finds nothing.
     let cfg = ClusterCheckConfig {
         check_deadlock: false,
+        partial_order_reduction: false,
         ..config(1, true)
     };
     let quiet = check_cluster(broken(2, Bug::DropsDeferredReplies), &cfg).unwrap();

@@ -363,6 +363,7 @@ fn check_state_space(which: &str, r: u32, fifo: bool) -> (u64, u64, u64, usize) 
         fifo,
         max_states: None,
         check_deadlock: true,
+        partial_order_reduction: false,
     };
     let outcome = check_cluster(Maekawa::cluster(&q).unwrap(), &config).unwrap();
     assert_eq!(

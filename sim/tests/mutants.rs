@@ -54,6 +54,7 @@ fn check_config(requests_per_node: u32, fifo: bool) -> ClusterCheckConfig {
         fifo,
         max_states: Some(5_000_000),
         check_deadlock: true,
+        partial_order_reduction: false,
     }
 }
 
@@ -81,6 +82,9 @@ struct Row {
     seed: Option<u64>,
     sim: Option<FailureKind>,
     sim_secs: f64,
+    /// What the exhaustive checker reports with partial-order reduction, and after how many
+    /// states.
+    reduced: (&'static str, u64),
 }
 
 /// Runs both checks on one mutant. `structure` names the quorums or the tree, if any.
@@ -99,6 +103,18 @@ fn catch<N: Node>(
         Some(v) => (v.kind, v.steps),
         None => ("none", 0),
     };
+    let reduced = check_cluster(
+        nodes(),
+        &ClusterCheckConfig {
+            partial_order_reduction: true,
+            ..check_config(requests, fifo)
+        },
+    )
+    .unwrap();
+    let reduced = (
+        reduced.summary().violation.map_or("none", |v| v.kind),
+        reduced.stats.distinct_states,
+    );
     let start = Instant::now();
     let failure = (0..SEED_BOUND).find_map(|seed| {
         let report = run(nodes(), &sim_config(seed, fifo)).unwrap();
@@ -121,6 +137,7 @@ fn catch<N: Node>(
         seed: failure.map(|f| f.0),
         sim: failure.map(|f| f.1),
         sim_secs,
+        reduced,
     }
 }
 
@@ -358,12 +375,12 @@ fn raymond_rows() -> Vec<(Row, Expected)> {
 
 fn table(rows: &[&Row]) -> String {
     let mut s = String::from(
-        "| algorithm | mutant | exhaustive check on | caught by | shortest trace | states explored | time | states/s | first failing seed | simulator check | time to catch |\n\
-         | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |\n",
+        "| algorithm | mutant | exhaustive check on | caught by | shortest trace | states explored | time | states/s | with partial-order reduction | first failing seed | simulator check | time to catch |\n\
+         | --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: |\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} steps | {} | {:.1} ms | {:.0} | {} | {} | {:.2} ms |\n",
+            "| {} | {} | {} | {} | {} steps | {} | {:.1} ms | {:.0} | {} after {} states | {} | {} | {:.2} ms |\n",
             r.algorithm,
             r.mutant,
             r.scope,
@@ -372,6 +389,8 @@ fn table(rows: &[&Row]) -> String {
             r.states,
             r.secs * 1e3,
             r.rate,
+            r.reduced.0,
+            r.reduced.1,
             r.seed.map_or("not caught".into(), |s| s.to_string()),
             r.sim.map_or("—".into(), |k| k.to_string()),
             r.sim_secs * 1e3,
@@ -411,6 +430,12 @@ fn every_mutant_is_caught_by_the_checker_and_the_simulator() {
             wrong.push(format!(
                 "{} / {}: expected {e:?}, got {got:?} (simulator: {:?})",
                 r.algorithm, r.mutant, r.seed
+            ));
+        }
+        if r.reduced.0 != e.check {
+            wrong.push(format!(
+                "{} / {}: with partial-order reduction the checker reports {}, expected {}",
+                r.algorithm, r.mutant, r.reduced.0, e.check
             ));
         }
     }

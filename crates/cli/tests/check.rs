@@ -63,6 +63,32 @@ fn a_violation_exits_1_with_the_shortest_counterexample() {
 }
 
 #[test]
+fn partial_order_reduction_explores_fewer_states_and_still_finds_violations() {
+    let out = dme(&["-a", "ricart-agrawala", "-n", "4", "-r", "1", "--por"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("partial-order reduction on: the figures count the reduced state graph"),
+        "{text}"
+    );
+    // 1,412,505 without reduction.
+    assert!(
+        text.contains("states explored   1078690 distinct"),
+        "{text}"
+    );
+    let out = dme(&["-a", "maekawa-no-deadlock-handling", "-n", "3", "--por"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("deadlock: no move left"), "{text}");
+    assert!(
+        text.contains(
+            "counterexample (partial-order reduced: rerun without --por for a shortest one)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn maekawa_without_deadlock_handling_deadlocks_and_with_it_does_not() {
     let out = dme(&["-a", "maekawa-no-deadlock-handling", "-n", "2"]);
     let text = stdout(&out);
@@ -107,6 +133,7 @@ fn json_reports_the_verdict_and_the_figures() {
     assert_eq!(v["nodes"], 2);
     assert_eq!(v["requests_per_node"], 2);
     assert_eq!(v["fifo"], false);
+    assert_eq!(v["partial_order_reduction"], false);
     assert_eq!(v["distinct_states"], 179);
     assert_eq!(v["states_generated"], 259);
     assert_eq!(v["depth"], 17);

@@ -25,6 +25,10 @@ pub struct ClusterCheckConfig {
     pub max_states: Option<u64>,
     /// Report deadlocks: no move left while a request is outstanding.
     pub check_deadlock: bool,
+    /// Partial-order reduction (see [`Cluster`]): every violation and deadlock is still found,
+    /// in far fewer states, but the counterexample is not necessarily a shortest one and the
+    /// figures count the reduced state graph. It reduces nothing without FIFO channels.
+    pub partial_order_reduction: bool,
 }
 
 impl Default for ClusterCheckConfig {
@@ -34,6 +38,7 @@ impl Default for ClusterCheckConfig {
             fifo: true,
             max_states: Some(10_000_000),
             check_deadlock: true,
+            partial_order_reduction: false,
         }
     }
 }
@@ -288,8 +293,22 @@ type Constraint<N> = Box<dyn Fn(&ClusterState<N>) -> bool + Send + Sync>;
 /// [token-based](Node::TOKEN_BASED) algorithms, token uniqueness (exactly one token, held or in
 /// flight). A node returning an error, entering without a request outstanding, or sending to
 /// itself or a non-member is a failed step. Work is outstanding while a request is.
+///
+/// **Partial-order reduction.** Moves of different nodes commute: a move of node `x` (a
+/// request, a release, or the delivery of a channel's head to `x`) changes only `x`, removes
+/// the head of a channel into `x` and appends to channels out of `x`, and on a non-empty FIFO
+/// channel appending at the tail commutes with taking the head. So the [ample
+/// set](TransitionSystem::ample) of a state is every enabled move of a set `C` of nodes closed
+/// under "if `x` is in `C` and the channel from `k` to `x` is empty, `k` is in `C`" — the only
+/// way a move of `x` not enabled now can become enabled is a message from such a `k`, and only
+/// `k`'s own moves send one (persistence, C1). A set is usable if it is not every node, has an
+/// enabled move (C0), and none of its moves enters or leaves the critical section or changes
+/// the number of tokens (invisibility, C2); the usable set with the fewest moves is taken.
+/// Without FIFO every node can always send a message not yet deliverable, so `C` is every node
+/// and nothing is reduced.
 pub struct Cluster<N: Node> {
     initial: ClusterState<N>,
+    requests_per_node: u32,
     constraint: Option<Constraint<N>>,
 }
 
@@ -319,6 +338,7 @@ impl<N: Node> Cluster<N> {
                     .collect(),
                 flight: Vec::new(),
             },
+            requests_per_node,
             constraint: None,
         })
     }
@@ -501,6 +521,60 @@ impl<N: Node> TransitionSystem for Cluster<N> {
     fn within_constraint(&self, state: &ClusterState<N>) -> bool {
         self.constraint.as_ref().is_none_or(|c| c(state))
     }
+
+    fn ample(
+        &self,
+        state: &ClusterState<N>,
+        successors: &[(Self::Action, ClusterState<N>)],
+    ) -> Option<Vec<usize>> {
+        let n = state.n();
+        let mover = |action: &Self::Action| match action {
+            ClusterAction::Request(id) | ClusterAction::Release(id) => id.index(),
+            ClusterAction::Deliver { to, .. } => to.index(),
+        };
+        let tokens = N::TOKEN_BASED.then(|| token_count(state));
+        let in_cs = |s: &ClusterState<N>, i: usize| s.slots[i].phase == Phase::InCriticalSection;
+        let visible = |(action, next): &(Self::Action, ClusterState<N>)| {
+            let i = mover(action);
+            in_cs(state, i) != in_cs(next, i) || tokens.is_some_and(|t| token_count(next) != t)
+        };
+        // fed[k * n + x]: a message from k to x is in flight.
+        let mut fed = vec![false; n * n];
+        for (c, _) in &state.flight {
+            fed[*c as usize] = true;
+        }
+        let mut best: Option<Vec<usize>> = None;
+        let mut members = vec![false; n];
+        let mut todo = Vec::with_capacity(n);
+        for seed in 0..n {
+            members.fill(false);
+            members[seed] = true;
+            todo.push(seed);
+            let mut size = 1;
+            while let Some(x) = todo.pop() {
+                for k in 0..n {
+                    if !members[k] && k != x && (!state.fifo || !fed[k * n + x]) {
+                        members[k] = true;
+                        size += 1;
+                        todo.push(k);
+                    }
+                }
+            }
+            if size == n {
+                continue;
+            }
+            let chosen: Vec<usize> = (0..successors.len())
+                .filter(|&i| members[mover(&successors[i].0)])
+                .collect();
+            if chosen.is_empty() || chosen.iter().any(|&i| visible(&successors[i])) {
+                continue;
+            }
+            if best.as_ref().is_none_or(|b| chosen.len() < b.len()) {
+                best = Some(chosen);
+            }
+        }
+        best
+    }
 }
 
 const MUTUAL_EXCLUSION: &str = "mutual exclusion";
@@ -539,21 +613,35 @@ fn check_cluster_system<N: Node>(
     cluster: Cluster<N>,
     config: &ClusterCheckConfig,
 ) -> CheckOutcome<N> {
-    let options = CheckOptions {
+    cluster.check(&CheckOptions {
         max_states: config.max_states,
         check_deadlock: config.check_deadlock,
-    };
-    let result = check(&cluster, &options);
-    let trace = match &result.verdict {
-        Verdict::Violation(cx) => render_trace(&cluster, cx),
-        _ => Vec::new(),
-    };
-    CheckOutcome {
-        nodes: cluster.initial.n(),
-        config: *config,
-        verdict: result.verdict,
-        stats: result.stats,
-        trace,
+        partial_order_reduction: config.partial_order_reduction,
+    })
+}
+
+impl<N: Node> Cluster<N> {
+    /// Checks every reachable state of this cluster (as [`check_cluster`] does), with its
+    /// constraint if it has one.
+    pub fn check(&self, options: &CheckOptions) -> CheckOutcome<N> {
+        let result = check(self, options);
+        let trace = match &result.verdict {
+            Verdict::Violation(cx) => render_trace(self, cx),
+            _ => Vec::new(),
+        };
+        CheckOutcome {
+            nodes: self.initial.n(),
+            config: ClusterCheckConfig {
+                requests_per_node: self.requests_per_node,
+                fifo: self.initial.fifo,
+                max_states: options.max_states,
+                check_deadlock: options.check_deadlock,
+                partial_order_reduction: options.partial_order_reduction,
+            },
+            verdict: result.verdict,
+            stats: result.stats,
+            trace,
+        }
     }
 }
 
@@ -705,6 +793,7 @@ impl<N: Node> CheckOutcome<N> {
             nodes: self.nodes,
             requests_per_node: self.config.requests_per_node,
             fifo: self.config.fifo,
+            partial_order_reduction: self.config.partial_order_reduction,
             max_states: self.config.max_states,
             verdict: match self.verdict {
                 Verdict::NoViolation => "no_violation",
@@ -746,7 +835,12 @@ impl<N: Node> fmt::Display for CheckOutcome<N> {
             )?,
             Verdict::Violation(cx) => {
                 writeln!(f, "{}", self.description().unwrap_or_default())?;
-                writeln!(f, "shortest counterexample, {} steps ({scope}):", cx.len())?;
+                let shortest = if self.config.partial_order_reduction {
+                    "counterexample (partial-order reduced, not necessarily shortest)"
+                } else {
+                    "shortest counterexample"
+                };
+                writeln!(f, "{shortest}, {} steps ({scope}):", cx.len())?;
                 for line in &self.trace {
                     writeln!(f, "  {line}")?;
                 }
@@ -771,6 +865,8 @@ pub struct CheckSummary {
     pub requests_per_node: u32,
     /// Whether channels were FIFO.
     pub fifo: bool,
+    /// Whether partial-order reduction was on (the figures then count the reduced graph).
+    pub partial_order_reduction: bool,
     /// The state limit, if any.
     pub max_states: Option<u64>,
     /// `"no_violation"`, `"bound_reached"` or `"violation"`.

@@ -169,6 +169,14 @@ impl Store {
         self.slot(fp).1
     }
 
+    /// The number of `fp`, if it is stored.
+    pub(crate) fn index_of(&self, fp: Fingerprint) -> Option<usize> {
+        match self.slot(fp) {
+            (slot, true) => Some(self.table[slot] as usize),
+            _ => None,
+        }
+    }
+
     /// Stores `fp` (found from `parent`) and returns its number, or `None` if already stored.
     pub(crate) fn insert(&mut self, fp: Fingerprint, parent: u32) -> Option<usize> {
         let (slot, found) = self.slot(fp);

@@ -20,8 +20,13 @@
 //!   The [`CheckOutcome`] prints the counterexample as numbered steps a person can follow and
 //!   converts to a serializable [`CheckSummary`].
 //!
-//! No symmetry or partial-order reduction is applied: every interleaving is explored, so the
-//! state counts are those of the plain model.
+//! By default every interleaving is explored, so the state counts are those of the plain model
+//! (comparable with TLC's and stateright's). [`CheckOptions::partial_order_reduction`]
+//! (`dme check --por`) explores instead, in each state, only the moves of a set of nodes that
+//! commute with everything the others can do ([`TransitionSystem::ample`]; for a cluster, see
+//! [`Cluster`]): every violation and deadlock is still found, in fewer states, but the
+//! counterexample is no longer guaranteed shortest. No symmetry reduction: every algorithm
+//! breaks ties by node id, so permuting ids is not a symmetry.
 //!
 //! ```
 //! use dme_core::cluster;

@@ -31,6 +31,7 @@ pub fn check_config(requests_per_node: u32, fifo: bool) -> ClusterCheckConfig {
         fifo,
         max_states: None,
         check_deadlock: true,
+        partial_order_reduction: false,
     }
 }
 

@@ -26,7 +26,7 @@ pub struct ClusterCheckConfig {
     /// Report deadlocks: no move left while a request is outstanding.
     pub check_deadlock: bool,
     /// Partial-order reduction (see [`Cluster`]): every violation and deadlock is still found,
-    /// in far fewer states, but the counterexample is not necessarily a shortest one and the
+    /// in fewer states, but the counterexample is not necessarily a shortest one and the
     /// figures count the reduced state graph. It reduces nothing without FIFO channels.
     pub partial_order_reduction: bool,
 }

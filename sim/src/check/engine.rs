@@ -109,9 +109,11 @@ pub struct CheckOptions {
     /// Report states without successors where [`TransitionSystem::work_outstanding`] holds.
     pub check_deadlock: bool,
     /// Explore only the [ample](TransitionSystem::ample) successors of a state where the system
-    /// names some. Every reachable violation is still found, with far fewer states; but the
+    /// names some. Every reachable violation is still found, in fewer states; but the
     /// counterexample is the shortest *in the reduced graph*, not necessarily in the full one,
-    /// and the figures count the reduced graph.
+    /// and the figures count the reduced graph. Not meant for use with a state constraint: a
+    /// move the reduction postpones may pass outside the constraint first, so a reduced slice
+    /// need not cover the plain one.
     pub partial_order_reduction: bool,
 }
 

@@ -33,7 +33,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_deadlock: bool,
     /// Partial-order reduction: explore one order of moves by different nodes that commute.
-    /// Finds every violation and deadlock in far fewer states, but the counterexample is not
+    /// Finds every violation and deadlock in fewer states, but the counterexample is not
     /// necessarily a shortest one. Needs FIFO channels to reduce anything.
     #[arg(long)]
     pub por: bool,

@@ -961,10 +961,10 @@ fn reductions_keep_every_verdict() {
 /// deadlock. In the canonical form (one bit for `latest_timestamp_received`, timestamps
 /// renamed), with partial-order reduction, on two threads. Measured here: 2,170,119,532
 /// distinct states, 5,492,306,246 generated, depth 49 (every run makes 48 moves), the widest
-/// level 225,741,568 states (at depth 36), 46 minutes, at most about 16 GB of memory (the
-/// fingerprint table of the widest levels) and 8 GB of disk.
+/// level 225,741,568 states (at depth 36), 46 minutes, 16.8 GB of memory at most (the
+/// fingerprint table of the widest levels: 2^31 slots) and about 16 GB of disk (two levels).
 #[test]
-#[ignore = "46 minutes on two cores, 16 GB of memory, 8 GB of disk"]
+#[ignore = "46 minutes on two cores, 17 GB of memory, 16 GB of disk"]
 fn lamport_with_fifo_n3_r2_has_no_violation() {
     let system = Packed {
         abstract_latest: true,

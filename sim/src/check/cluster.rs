@@ -528,16 +528,23 @@ impl<N: Node> TransitionSystem for Cluster<N> {
         successors: &[(Self::Action, ClusterState<N>)],
     ) -> Option<Vec<usize>> {
         let n = state.n();
-        let mover = |action: &Self::Action| match action {
-            ClusterAction::Request(id) | ClusterAction::Release(id) => id.index(),
-            ClusterAction::Deliver { to, .. } => to.index(),
-        };
+        // Who moves in each successor, and whether the move is visible to the invariants.
+        let movers: Vec<usize> = successors
+            .iter()
+            .map(|(action, _)| match action {
+                ClusterAction::Request(id) | ClusterAction::Release(id) => id.index(),
+                ClusterAction::Deliver { to, .. } => to.index(),
+            })
+            .collect();
         let tokens = N::TOKEN_BASED.then(|| token_count(state));
         let in_cs = |s: &ClusterState<N>, i: usize| s.slots[i].phase == Phase::InCriticalSection;
-        let visible = |(action, next): &(Self::Action, ClusterState<N>)| {
-            let i = mover(action);
-            in_cs(state, i) != in_cs(next, i) || tokens.is_some_and(|t| token_count(next) != t)
-        };
+        let visible: Vec<bool> = successors
+            .iter()
+            .zip(&movers)
+            .map(|((_, next), &i)| {
+                in_cs(state, i) != in_cs(next, i) || tokens.is_some_and(|t| token_count(next) != t)
+            })
+            .collect();
         // fed[k * n + x]: a message from k to x is in flight.
         let mut fed = vec![false; n * n];
         for (c, _) in &state.flight {
@@ -564,9 +571,9 @@ impl<N: Node> TransitionSystem for Cluster<N> {
                 continue;
             }
             let chosen: Vec<usize> = (0..successors.len())
-                .filter(|&i| members[mover(&successors[i].0)])
+                .filter(|&i| members[movers[i]])
                 .collect();
-            if chosen.is_empty() || chosen.iter().any(|&i| visible(&successors[i])) {
+            if chosen.is_empty() || chosen.iter().any(|&i| visible[i]) {
                 continue;
             }
             if best.as_ref().is_none_or(|b| chosen.len() < b.len()) {

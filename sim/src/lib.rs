@@ -48,6 +48,6 @@ mod waits;
 
 pub use config::{Config, Dist, Scenario, ScriptedRequest, Workload};
 pub use engine::{SimError, run};
-pub use report::{EntryRecord, Failure, FailureKind, Report, Stats};
+pub use report::{EntryRecord, Failure, FailureKind, NO_FIGURE, Report, Stats, figure, ratio};
 pub use trace::{EventKind, MessageInfo, TraceEvent};
 pub use waits::{wait_for_cycle, wait_for_graph};

@@ -4,6 +4,7 @@
 //! deadlock or protocol error. Figures (distinct states, states generated, depth) asserted
 //! exactly; run with `--nocapture` to see them.
 
+use dme_agrawal_el_abbadi::cluster as agrawal_el_abbadi;
 use dme_core::Node;
 use dme_roucairol_carvalho::RoucairolCarvalho;
 use dme_sim::check::{CheckOutcome, Verdict, check_cluster};
@@ -87,6 +88,31 @@ fn roucairol_carvalho_has_no_violation_for_four_nodes_two_requests() {
         &[
             (4, 2, true, (3_152_830, 13_254_648, 65)),
             (4, 2, false, (7_043_160, 37_389_123, 65)),
+        ],
+    );
+}
+
+/// Agrawal–El Abbadi on the trees of 2, 3 and 4 nodes, everyone up. Quorums: N = 2 {0, 1} for
+/// both; N = 3 {0, 1}, {0, 1}, {0, 2}; N = 4 {0, 1, 3}, {0, 1, 3}, {0, 2}, {0, 1, 3}. At N = 2
+/// and 3 these are the very request sets `dme-maekawa` builds by default, and the figures are
+/// Maekawa's (`check_algorithms.rs`); N = 4 is a different space from the 2×2 grid. About 4 s.
+#[test]
+fn agrawal_el_abbadi_has_no_violation_for_two_to_four_nodes() {
+    let build = |n| agrawal_el_abbadi(n).unwrap();
+    check_all(
+        "Agrawal–El Abbadi",
+        build,
+        &[
+            (2, 1, true, (49, 64, 12)),
+            (2, 1, false, (67, 104, 12)),
+            (2, 2, true, (263, 393, 23)),
+            (2, 2, false, (1551, 4040, 23)),
+            (3, 1, true, (403, 775, 17)),
+            (3, 1, false, (654, 1468, 19)),
+            (3, 2, true, (7725, 17147, 33)),
+            (3, 2, false, (136608, 531225, 38)),
+            (4, 1, true, (172148, 573106, 38)),
+            (4, 1, false, (718058, 3162194, 39)),
         ],
     );
 }

@@ -66,6 +66,8 @@ pub fn builtin() -> impl Registry + Clone {
         .with(dme_maekawa::describe::Descriptor)
         .with(dme_maekawa::describe::NoDeadlockHandling)
         .with(dme_raymond::describe::Descriptor)
+        .with(dme_roucairol_carvalho::describe::Descriptor)
+        .with(dme_agrawal_el_abbadi::describe::Descriptor)
 }
 
 /// The largest cluster any dme tool builds.
@@ -679,12 +681,21 @@ mod tests {
                 "ricart-agrawala",
                 "maekawa",
                 "maekawa-no-deadlock-handling",
-                "raymond"
+                "raymond",
+                "roucairol-carvalho",
+                "agrawal-el-abbadi"
             ]
         );
         assert_eq!(
             registry.main_names(),
-            ["lamport", "ricart-agrawala", "maekawa", "raymond"]
+            [
+                "lamport",
+                "ricart-agrawala",
+                "maekawa",
+                "raymond",
+                "roucairol-carvalho",
+                "agrawal-el-abbadi"
+            ]
         );
         for name in registry.names() {
             let spec = ClusterSpec::new(name, 7);

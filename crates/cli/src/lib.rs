@@ -2,14 +2,11 @@
 //! the subcommands share. The binary (`src/main.rs`) is a thin clap front end over it.
 
 pub mod plot;
-pub mod registry;
-pub mod simulate;
 pub mod svg;
-pub mod sweep;
-pub mod textbook;
 
+pub use dme_lab::{registry, simulate, sweep, textbook};
 pub use registry::{Algorithm, ClusterSpec, ClusterVisitor};
-pub use simulate::{RunSummary, simulate};
+pub use simulate::RunSummary;
 
 /// The README's Rust examples, compiled and run as doctests so they never rot.
 #[doc = include_str!("../../../README.md")]

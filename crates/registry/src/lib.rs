@@ -124,18 +124,7 @@ pub trait Registry: Sync {
 
     /// The descriptor named `name` (an alias, any case, surrounding spaces ignored).
     fn find(&self, name: &str) -> Result<&dyn Describe, String> {
-        let wanted = name.trim().to_ascii_lowercase();
-        let all = self.descriptors();
-        all.iter()
-            .find(|d| d.name() == wanted || d.aliases().contains(&wanted.as_str()))
-            .copied()
-            .ok_or_else(|| {
-                let names: Vec<&str> = all.iter().map(|d| d.name()).collect();
-                format!(
-                    "unknown algorithm '{name}' (available: {})",
-                    names.join(", ")
-                )
-            })
+        find(&self.descriptors(), name)
     }
 
     /// The canonical name of the algorithm `name` (or alias) names.
@@ -241,6 +230,23 @@ pub trait Registry: Sync {
     }
 }
 
+/// The descriptor in `descriptors` named `name` (an alias, any case, surrounding spaces
+/// ignored), or an error listing the names.
+pub fn find<'a>(descriptors: &[&'a dyn Describe], name: &str) -> Result<&'a dyn Describe, String> {
+    let wanted = name.trim().to_ascii_lowercase();
+    descriptors
+        .iter()
+        .find(|d| d.name() == wanted || d.aliases().contains(&wanted.as_str()))
+        .copied()
+        .ok_or_else(|| {
+            let names: Vec<&str> = descriptors.iter().map(|d| d.name()).collect();
+            format!(
+                "unknown algorithm '{name}' (available: {})",
+                names.join(", ")
+            )
+        })
+}
+
 /// The empty registry, the start of every list.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Empty;
@@ -323,13 +329,14 @@ impl ClusterSpec {
             .collect()
     }
 
-    /// The facts a textbook figure is evaluated from, for a run of this cluster whose
-    /// critical-section entries were made by `entries`, in order.
-    pub fn facts<'a>(&'a self, entries: &'a [NodeId]) -> Facts<'a> {
+    /// The facts a textbook figure is evaluated from, for a run of this cluster whose requests
+    /// were made by `requests` (in the order issued) and granted `entries` times.
+    pub fn facts<'a>(&'a self, requests: &'a [NodeId], entries: u64) -> Facts<'a> {
         Facts {
             nodes: self.nodes,
             params: &self.params,
             seed: self.seed,
+            requests,
             entries,
         }
     }

@@ -68,6 +68,8 @@ pub fn builtin() -> impl Registry + Clone {
         .with(dme_raymond::describe::Descriptor)
         .with(dme_roucairol_carvalho::describe::Descriptor)
         .with(dme_agrawal_el_abbadi::describe::Descriptor)
+        .with(dme_suzuki_kasami::describe::Descriptor)
+        .with(dme_naimi_trehel::describe::Descriptor)
 }
 
 /// The largest cluster any dme tool builds.
@@ -683,7 +685,9 @@ mod tests {
                 "maekawa-no-deadlock-handling",
                 "raymond",
                 "roucairol-carvalho",
-                "agrawal-el-abbadi"
+                "agrawal-el-abbadi",
+                "suzuki-kasami",
+                "naimi-trehel"
             ]
         );
         assert_eq!(
@@ -694,7 +698,9 @@ mod tests {
                 "maekawa",
                 "raymond",
                 "roucairol-carvalho",
-                "agrawal-el-abbadi"
+                "agrawal-el-abbadi",
+                "suzuki-kasami",
+                "naimi-trehel"
             ]
         );
         for name in registry.names() {

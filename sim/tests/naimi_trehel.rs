@@ -459,3 +459,33 @@ fn the_wrappers_are_faithful_where_the_bug_cannot_show() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The descriptor
+
+/// The registry's light-load figure (the path reversals replayed from the entries) is what the
+/// simulator measures, exactly.
+#[test]
+fn the_descriptor_light_figure_equals_the_simulator() {
+    use dme_core::describe::{Describe, Facts, Params};
+    let figures = dme_naimi_trehel::describe::Descriptor.figures();
+    let params = Params::new();
+    for n in [2usize, 5, 16, 64] {
+        for fifo in [true, false] {
+            let config = token_common::random_config(n as u64, fifo, 0);
+            let report = simulate(n, &config);
+            let entries: Vec<NodeId> = report.entry_log.iter().map(|e| e.node).collect();
+            let facts = Facts {
+                nodes: n,
+                params: &params,
+                seed: 0,
+                entries: &entries,
+            };
+            assert_eq!(
+                figures.light.messages_per_entry.value(&facts),
+                Some(report.messages_per_entry()),
+                "N={n}, {config}"
+            );
+        }
+    }
+}

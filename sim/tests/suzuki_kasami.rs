@@ -510,3 +510,42 @@ fn a_lifo_queue_is_not_a_bug_the_checks_can_see_but_the_grant_order_shows_it() {
     assert!(lifo.is_ok(), "{lifo}");
     assert_eq!(order(lifo), [0, 3, 2, 1]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The descriptor
+
+/// The registry's figure — N for every entry that moves the token, 0 for the idle holder's —
+/// is what the simulator measures, exactly, at light, heavy and random load, FIFO or not.
+#[test]
+fn the_descriptor_figure_equals_the_simulator_at_every_load() {
+    use dme_core::describe::{Describe, Facts, Params};
+    let figures = dme_suzuki_kasami::describe::Descriptor.figures();
+    let params = Params::new();
+    for n in [2usize, 5, 16] {
+        for load in 0..3 {
+            for fifo in [true, false] {
+                let config = token_common::random_config(n as u64, fifo, load);
+                let report = simulate(n, &config);
+                let mut log = report.entry_log.clone();
+                log.sort_by_key(|e| e.entered_at);
+                let entries: Vec<NodeId> = log.iter().map(|e| e.node).collect();
+                let facts = Facts {
+                    nodes: n,
+                    params: &params,
+                    seed: 0,
+                    entries: &entries,
+                };
+                let figure = if load == 0 {
+                    figures.light
+                } else {
+                    figures.heavy
+                };
+                assert_eq!(
+                    figure.messages_per_entry.value(&facts),
+                    Some(report.messages_per_entry()),
+                    "N={n}, {config}"
+                );
+            }
+        }
+    }
+}

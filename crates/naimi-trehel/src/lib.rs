@@ -25,7 +25,8 @@
 //! a path reversal, in edges) is exactly the harmonic number H(N−1) = 1 + 1/2 + … + 1/(N−1)
 //! (Lavault, LNCS 634, 1992), O(log N); the messages per entry are that plus the TOKEN of every
 //! request not made by the root. Synchronization delay T (the token goes straight to `next`);
-//! waiting time (hops + 1)·T at light load. Each site stores O(1).
+//! waiting time (hops + 1)·T at light load. Each site stores two pointers and three flags (and
+//! the member list, to refuse messages from strangers).
 //!
 //! ```
 //! use dme_core::{cluster, Effect, Node, NodeId, Outbox};
@@ -46,6 +47,8 @@
 //! sites[2].release(&mut out).unwrap();
 //! assert!(out.is_empty(), "no next: n2 keeps the token");
 //! ```
+
+pub mod describe;
 
 use dme_core::{Error, Message, Node, NodeId, Outbox, Phase, validate_members};
 use serde::{Deserialize, Serialize};

@@ -68,6 +68,8 @@ pub fn builtin() -> impl Registry + Clone {
         .with(dme_raymond::describe::Descriptor)
         .with(dme_roucairol_carvalho::describe::Descriptor)
         .with(dme_agrawal_el_abbadi::describe::Descriptor)
+        .with(dme_suzuki_kasami::describe::Descriptor)
+        .with(dme_naimi_trehel::describe::Descriptor)
 }
 
 /// The largest cluster any dme tool builds.

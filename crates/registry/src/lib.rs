@@ -68,6 +68,7 @@ pub fn builtin() -> impl Registry + Clone {
         .with(dme_raymond::describe::Descriptor)
         .with(dme_roucairol_carvalho::describe::Descriptor)
         .with(dme_agrawal_el_abbadi::describe::Descriptor)
+        .with(dme_lodha_kshemkalyani::describe::Descriptor)
 }
 
 /// The largest cluster any dme tool builds.
@@ -683,7 +684,8 @@ mod tests {
                 "maekawa-no-deadlock-handling",
                 "raymond",
                 "roucairol-carvalho",
-                "agrawal-el-abbadi"
+                "agrawal-el-abbadi",
+                "lodha-kshemkalyani"
             ]
         );
         assert_eq!(
@@ -694,7 +696,8 @@ mod tests {
                 "maekawa",
                 "raymond",
                 "roucairol-carvalho",
-                "agrawal-el-abbadi"
+                "agrawal-el-abbadi",
+                "lodha-kshemkalyani"
             ]
         );
         for name in registry.names() {

@@ -70,6 +70,7 @@ pub fn builtin() -> impl Registry + Clone {
         .with(dme_agrawal_el_abbadi::describe::Descriptor)
         .with(dme_suzuki_kasami::describe::Descriptor)
         .with(dme_naimi_trehel::describe::Descriptor)
+        .with(dme_lodha_kshemkalyani::describe::Descriptor)
 }
 
 /// The largest cluster any dme tool builds.

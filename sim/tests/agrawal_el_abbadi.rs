@@ -145,3 +145,28 @@ fn random_delays_never_break_safety_or_liveness() {
 fn random_delays_never_break_safety_or_liveness_1000_seeds() {
     assert_eq!(sweep(0..1000), 90_000);
 }
+
+/// The registry's light-load figure, 3(|Q|−1) over the run's entries, is what the simulator
+/// measures, exactly.
+#[test]
+fn the_descriptor_light_figure_equals_the_simulator() {
+    use dme_core::describe::{Describe, Facts, Params};
+    for n in [2usize, 4, 10, 15] {
+        let r = run(cluster(n).unwrap(), &constant(Workload::Light, 5)).unwrap();
+        assert!(r.is_ok(), "{r}");
+        let entries: Vec<_> = r.entry_log.iter().map(|e| e.node).collect();
+        let params = Params::new();
+        let facts = Facts {
+            nodes: n,
+            params: &params,
+            seed: 0,
+            entries: &entries,
+        };
+        let figure = dme_agrawal_el_abbadi::describe::Descriptor.figures();
+        assert_eq!(
+            figure.light.messages_per_entry.value(&facts),
+            Some(r.messages_per_entry()),
+            "N={n}"
+        );
+    }
+}

@@ -7,10 +7,16 @@
 //! it was found and the first failing seed are asserted exactly;
 //! `cargo test --release -p dme-sim --test mutants_permission -- --nocapture` prints them.
 
+use dme_agrawal_el_abbadi::Tree;
 use dme_core::{Effect, Error, Node, NodeId, Outbox, Phase};
+use dme_maekawa::{Maekawa, Quorums};
 use dme_roucairol_carvalho::{RcMessage, RoucairolCarvalho};
 use dme_sim::check::{ClusterCheckConfig, check_cluster};
 use dme_sim::{Config, Dist, FailureKind, Workload, run};
+
+#[allow(dead_code)] // not every Maekawa bug is used here
+#[path = "mutants/maekawa.rs"]
+mod maekawa;
 
 mod common;
 use common::each;
@@ -300,4 +306,179 @@ fn roucairol_carvalho_mutants_are_caught() {
         })
         .collect();
     verify("Roucairol–Carvalho", rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agrawal–El Abbadi
+
+/// A deliberate mistake in the tree-quorum construction.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TreeBug {
+    /// A failed node is replaced by a path through *one* child (the requester's side) instead
+    /// of both.
+    SubstitutesOneChild,
+    /// The paper's "∅ means unsuccessful" check is forgotten: a failed leaf (or a failed node
+    /// missing a child) is substituted by nothing.
+    EmptySubstitute,
+}
+
+/// `GetQuorum` on the heap-ordered tree of `n` nodes with one bug, as node `requester` would
+/// compute it believing the nodes in `down` failed: written here as the crate's construction
+/// with the mistake (the crate has no switch for it).
+fn buggy_quorum(
+    n: usize,
+    v: usize,
+    requester: usize,
+    down: &[usize],
+    bug: TreeBug,
+) -> Option<Vec<usize>> {
+    if v >= n {
+        return (bug == TreeBug::EmptySubstitute).then(Vec::new);
+    }
+    let (l, r) = (2 * v + 1, 2 * v + 2);
+    let towards = |c: usize| {
+        let mut x = requester;
+        while x > c {
+            x = (x - 1) / 2;
+        }
+        x == c
+    };
+    let order = if towards(r) { [r, l] } else { [l, r] };
+    if !down.contains(&v) {
+        for c in order {
+            if c >= n {
+                return Some(vec![v]);
+            }
+            if let Some(mut q) = buggy_quorum(n, c, requester, down, bug) {
+                q.push(v);
+                return Some(q);
+            }
+        }
+        return None;
+    }
+    match bug {
+        TreeBug::SubstitutesOneChild => order
+            .into_iter()
+            .find_map(|c| buggy_quorum(n, c, requester, down, bug)),
+        TreeBug::EmptySubstitute => {
+            let mut q = buggy_quorum(n, l, requester, down, bug)?;
+            q.extend(buggy_quorum(n, r, requester, down, bug)?);
+            Some(q)
+        }
+    }
+}
+
+/// The 3-node tree (0 above 1 and 2) run with every node up, but each node building its
+/// quorum around the failures it *suspects* (`views[i]`), with the construction bug. With the
+/// real construction every quorum built this way intersects every other.
+fn tree_mutants(views: &[&[usize]], bug: TreeBug) -> Vec<Maekawa> {
+    let n = views.len();
+    let members = dme_core::cluster(n);
+    let sets: Vec<Vec<NodeId>> = (0..n)
+        .map(|i| {
+            let q = buggy_quorum(n, 0, i, views[i], bug).expect("a quorum");
+            q.into_iter().map(|x| NodeId(x as u32)).collect()
+        })
+        .collect();
+    (0..n)
+        .map(|i| Maekawa::new(NodeId(i as u32), &members, sets[i].clone()).unwrap())
+        .collect()
+}
+
+#[test]
+fn agrawal_el_abbadi_mutants_are_caught() {
+    use FailureKind::{Liveness, Safety};
+    let tree = Tree::new(3).unwrap();
+    let real = tree.quorums().unwrap();
+    // The real construction under the same suspicions gives intersecting quorums, or none.
+    let q = |r: u32, f: &[u32]| {
+        let f: Vec<NodeId> = f.iter().map(|&i| NodeId(i)).collect();
+        tree.quorum_for(NodeId(r), &f).unwrap()
+    };
+    assert_eq!(q(1, &[0]), Some(vec![NodeId(1), NodeId(2)]));
+    assert_eq!(q(2, &[0, 1]), None);
+    // Every node suspects the root: one child instead of both gives {1}, {1}, {2}.
+    let one_child = || tree_mutants(&[&[0], &[0], &[0]], TreeBug::SubstitutesOneChild);
+    assert_eq!(one_child()[2].quorum(), &[NodeId(2)]);
+    // n2 suspects n0 and n1: the failed leaf n1 replaced by nothing gives {2}, beside {0, 1}.
+    let empty = || tree_mutants(&[&[], &[], &[0, 1]], TreeBug::EmptySubstitute);
+    assert_eq!(empty()[2].quorum(), &[NodeId(2)]);
+    // Without suspicions the buggy construction builds the real quorums, and the real one
+    // around the suspected root ({1, 2} for everyone) has no violation.
+    for bug in [TreeBug::SubstitutesOneChild, TreeBug::EmptySubstitute] {
+        let sets: Vec<Vec<NodeId>> = tree_mutants(&[&[], &[], &[]], bug)
+            .iter()
+            .map(|m| m.quorum().to_vec())
+            .collect();
+        assert_eq!(sets, real.sets());
+    }
+    let members = dme_core::cluster(3);
+    let around_root: Vec<Maekawa> = (0..3)
+        .map(|r| Maekawa::new(NodeId(r), &members, q(r, &[0]).unwrap()).unwrap())
+        .collect();
+    let (real_around_root, _) = catch(|| around_root.clone(), 1, true);
+    assert_eq!(
+        (real_around_root.check, real_around_root.seed),
+        ("none", None)
+    );
+    let tree4 = Tree::new(4).unwrap().quorums().unwrap();
+    let caught = |check, steps, states, seed, sim| Caught {
+        check,
+        steps,
+        states,
+        seed: Some(seed),
+        sim: Some(sim),
+    };
+    let without_handling = |q: &Quorums| Maekawa::cluster_without_deadlock_handling(q).unwrap();
+    let rows = vec![
+        {
+            let (got, trace) = catch(one_child, 1, true);
+            let e = caught("safety", 2, 8, 0, Safety);
+            (
+                "a failed node replaced by one child's path",
+                scope(3, 1, true),
+                got,
+                trace,
+                e,
+            )
+        },
+        {
+            let (got, trace) = catch(empty, 1, true);
+            let e = caught("safety", 4, 28, 0, Safety);
+            (
+                "a failed leaf replaced by nothing",
+                scope(3, 1, true),
+                got,
+                trace,
+                e,
+            )
+        },
+        {
+            let (got, trace) = catch(|| without_handling(&real), 1, true);
+            let e = caught("deadlock", 6, 96, 1, Liveness);
+            (
+                "Maekawa without deadlock handling",
+                scope(3, 1, true),
+                got,
+                trace,
+                e,
+            )
+        },
+        {
+            let (got, trace) = catch(
+                || maekawa::cluster(&tree4, maekawa::Bug::IgnoresInquire),
+                1,
+                true,
+            );
+            let e = caught("deadlock", 18, 83_075, 0, Liveness);
+            (
+                "ignores INQUIRE (never yields)",
+                scope(4, 1, true),
+                got,
+                trace,
+                e,
+            )
+        },
+    ];
+    verify("Agrawal–El Abbadi", rows);
 }

@@ -208,3 +208,28 @@ fn the_initial_permissions_are_at_the_smaller_ids() {
     assert!(r.is_ok(), "{r}");
     assert_eq!(r.messages_per_request(), vec![2, 2, 2, 0]);
 }
+
+/// The registry's light-load figure (replaying who holds each permission from the entries) is
+/// what the simulator measures, exactly.
+#[test]
+fn the_descriptor_light_figure_equals_the_simulator() {
+    use dme_core::describe::{Describe, Facts, Params};
+    for n in [2usize, 5, 16] {
+        let r = run(rc(n), &constant(Workload::Light, 5)).unwrap();
+        assert!(r.is_ok(), "{r}");
+        let entries: Vec<_> = r.entry_log.iter().map(|e| e.node).collect();
+        let params = Params::new();
+        let facts = Facts {
+            nodes: n,
+            params: &params,
+            seed: 0,
+            entries: &entries,
+        };
+        let figure = dme_roucairol_carvalho::describe::Descriptor.figures();
+        assert_eq!(
+            figure.light.messages_per_entry.value(&facts),
+            Some(r.messages_per_entry()),
+            "N={n}"
+        );
+    }
+}

@@ -52,6 +52,8 @@
 //! assert_eq!(tree.quorum_for(NodeId(4), &ids(&[0, 3, 4])).unwrap(), None);
 //! ```
 
+pub mod describe;
+
 use dme_core::{Error, NodeId};
 use dme_maekawa::{Maekawa, Quorums};
 

@@ -56,6 +56,8 @@
 //! }
 //! ```
 
+pub mod describe;
+
 use dme_core::{Error, Message, Node, NodeId, Outbox, Phase, Stamp, validate_members};
 use serde::{Deserialize, Serialize};
 

@@ -62,3 +62,11 @@ fn maekawa_no_deadlock_handling_deadlocks() {
 fn raymond() {
     passes(&dme_raymond::describe::Descriptor, Suite::default());
 }
+
+#[test]
+fn lodha_kshemkalyani() {
+    passes(
+        &dme_lodha_kshemkalyani::describe::Descriptor,
+        Suite::default(),
+    );
+}

@@ -11,11 +11,13 @@
 
 use dme_core::{Effect, Error, Node, NodeId, Outbox, Phase, cluster};
 use dme_sim::check::{ClusterCheckConfig, Verdict, check_cluster};
-use dme_sim::{Config, Dist, FailureKind, Report, Workload, run};
+use dme_sim::{Config, FailureKind, Report, Workload, run};
 use dme_suzuki_kasami::{SkMessage, SuzukiKasami};
 
 mod common;
+mod token_common;
 use common::{E, T};
+use token_common::{Caught, Figures, sweep};
 
 fn sites(n: usize) -> Vec<SuzukiKasami> {
     SuzukiKasami::cluster(&cluster(n), NodeId(0)).unwrap()
@@ -144,56 +146,10 @@ fn heavy_load_costs_exactly_n_per_entry_with_sync_delay_t() {
 // ---------------------------------------------------------------------------------------------
 // Random runs
 
-/// One random run: delays uniform or exponential, the channel order as given, the load one of
-/// light, heavy and random; three requests per site.
-fn random_config(seed: u64, fifo: bool, load: usize) -> Config {
-    Config {
-        seed,
-        delay: if seed % 2 == 0 {
-            Dist::Uniform { lo: 1, hi: 30 }
-        } else {
-            Dist::Exponential { mean: 10.0 }
-        },
-        fifo,
-        workload: match load {
-            0 => Workload::Light,
-            1 => Workload::Heavy,
-            _ => Workload::Random {
-                think: Dist::Exponential { mean: 20.0 },
-            },
-        },
-        cs_time: seed % 11,
-        requests_per_node: 3,
-        trace_tail: 0,
-        ..Config::default()
-    }
-}
-
-/// Runs `seeds` × N ∈ 2..=16 × FIFO on and off × light, heavy and random load; returns the
-/// number of runs and of entries.
-fn sweep(seeds: std::ops::Range<u64>) -> (u64, u64) {
-    let (mut runs, mut entries) = (0, 0);
-    for seed in seeds {
-        for n in 2..=16usize {
-            for fifo in [true, false] {
-                for load in 0..3 {
-                    let config = random_config(seed, fifo, load);
-                    let report = run(sites(n), &config).unwrap();
-                    assert!(report.is_ok(), "N={n}, {config}\n{report}");
-                    assert_eq!(report.entries, 3 * n as u64, "N={n}, {config}");
-                    runs += 1;
-                    entries += report.entries;
-                }
-            }
-        }
-    }
-    (runs, entries)
-}
-
 /// The default slice of the sweep: 40 seeds (3,600 runs).
 #[test]
 fn random_runs_with_and_without_fifo_never_fail() {
-    let (runs, entries) = sweep(0..40);
+    let (runs, entries) = sweep(0..40, sites);
     assert_eq!((runs, entries), (3_600, 97_200));
 }
 
@@ -202,13 +158,13 @@ fn random_runs_with_and_without_fifo_never_fail() {
 #[test]
 #[ignore = "the whole sweep; the default suite runs 40 seeds of it"]
 fn random_runs_with_and_without_fifo_never_fail_1000_seeds() {
-    let (runs, entries) = sweep(0..1000);
+    let (runs, entries) = sweep(0..1000, sites);
     assert_eq!((runs, entries), (90_000, 2_430_000));
 }
 
 #[test]
 fn runs_are_deterministic() {
-    let config = random_config(9, false, 2);
+    let config = token_common::random_config(9, false, 2);
     let a = simulate(12, &config);
     let b = simulate(12, &config);
     assert_eq!(a.digest, b.digest);
@@ -222,16 +178,8 @@ fn check_config(requests_per_node: u32, fifo: bool) -> ClusterCheckConfig {
     common::check_config(requests_per_node, fifo)
 }
 
-/// (distinct states, states generated, depth).
-type Figures = (u64, u64, u64);
-
 fn check_space(n: usize, r: u32, fifo: bool) -> Figures {
-    let outcome = check_cluster(sites(n), &check_config(r, fifo)).unwrap();
-    let channels = if fifo { "FIFO" } else { "non-FIFO" };
-    println!("Suzuki–Kasami N={n}, R={r}, {channels}: {}", outcome.stats);
-    assert_eq!(outcome.verdict, Verdict::NoViolation, "{outcome}");
-    let s = outcome.stats;
-    (s.distinct_states, s.states_generated, s.depth)
+    token_common::check_space(&format!("Suzuki–Kasami N={n}"), sites(n), r, fifo)
 }
 
 /// No violation (mutual exclusion, one token, no deadlock, no refused message) in the whole
@@ -455,47 +403,13 @@ impl Node for Mutant {
     }
 }
 
-/// The simulated runs that must catch a mutant: random think times, random delays.
-fn mutant_sim_config(seed: u64, fifo: bool) -> Config {
-    Config {
-        seed,
-        delay: Dist::Uniform { lo: 1, hi: 20 },
+fn catch(bug: Bug, n: usize, fifo: bool) -> Caught {
+    token_common::catch(
+        &format!("{bug:?}, N={n}"),
+        mutants(n, bug),
+        || mutants(4, bug),
         fifo,
-        workload: Workload::Random {
-            think: Dist::Exponential { mean: 15.0 },
-        },
-        cs_time: 5,
-        requests_per_node: 3,
-        trace_tail: 0,
-        ..Config::default()
-    }
-}
-
-/// Checks `bug` at N = `n`, R = `r` exhaustively and over seeds 0..32 with N = 4; returns
-/// (violation kind, steps, distinct states, first failing seed, simulator failure).
-fn catch(bug: Bug, n: usize, r: u32, fifo: bool) -> (&'static str, usize, u64, u64, FailureKind) {
-    let config = ClusterCheckConfig {
-        max_states: Some(5_000_000),
-        ..check_config(r, fifo)
-    };
-    let outcome = check_cluster(mutants(n, bug), &config).unwrap();
-    println!("{bug:?}, N={n}, R={r}, fifo={fifo}:\n{outcome}\n");
-    let v = outcome.summary().violation.expect("a violation");
-    let (seed, failure) = (0..32)
-        .find_map(|seed| {
-            let report = run(mutants(4, bug), &mutant_sim_config(seed, fifo)).unwrap();
-            report.failure.map(|f| (seed, f.kind))
-        })
-        .expect("a failing seed below 32");
-    let row = (
-        v.kind,
-        v.steps,
-        outcome.stats.distinct_states,
-        seed,
-        failure,
-    );
-    println!("{bug:?}: {row:?}");
-    row
+    )
 }
 
 /// Every mutant is caught by the exhaustive checker (N = 2 or 3, R = 1, channels FIFO and not)
@@ -504,8 +418,7 @@ fn catch(bug: Bug, n: usize, r: u32, fifo: bool) -> (&'static str, usize, u64, u
 fn every_mutant_is_caught() {
     use FailureKind::*;
     // (bug, N, [FIFO, non-FIFO] × (kind, steps, distinct states, first failing seed, failure)).
-    type Row = (&'static str, usize, u64, u64, FailureKind);
-    let cases: [(Bug, usize, [Row; 2]); 4] = [
+    let cases: [(Bug, usize, [Caught; 2]); 4] = [
         (
             Bug::HeadLeftInQ,
             2,
@@ -542,7 +455,7 @@ fn every_mutant_is_caught() {
     let mut wrong = Vec::new();
     for (bug, n, expected) in cases {
         for (fifo, expected) in [true, false].into_iter().zip(expected) {
-            let got = catch(bug, n, 1, fifo);
+            let got = catch(bug, n, fifo);
             if got != expected {
                 wrong.push(format!(
                     "{bug:?} fifo={fifo}: got {got:?}, expected {expected:?}"
@@ -560,8 +473,12 @@ fn the_wrapper_without_effect_is_faithful() {
     let plain = check_cluster(sites(2), &check_config(2, false)).unwrap();
     let wrapped = check_cluster(mutants(2, Bug::LifoQueue), &check_config(2, false)).unwrap();
     assert_eq!(plain.stats.distinct_states, wrapped.stats.distinct_states);
-    let a = run(sites(2), &mutant_sim_config(3, false)).unwrap();
-    let b = run(mutants(2, Bug::LifoQueue), &mutant_sim_config(3, false)).unwrap();
+    let a = run(sites(2), &token_common::mutant_sim_config(3, false)).unwrap();
+    let b = run(
+        mutants(2, Bug::LifoQueue),
+        &token_common::mutant_sim_config(3, false),
+    )
+    .unwrap();
     assert_eq!(a.digest, b.digest);
 }
 
@@ -592,4 +509,43 @@ fn a_lifo_queue_is_not_a_bug_the_checks_can_see_but_the_grant_order_shows_it() {
     let lifo = run(mutants(4, Bug::LifoQueue), &config).unwrap();
     assert!(lifo.is_ok(), "{lifo}");
     assert_eq!(order(lifo), [0, 3, 2, 1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The descriptor
+
+/// The registry's figure — N for every entry that moves the token, 0 for the idle holder's —
+/// is what the simulator measures, exactly, at light, heavy and random load, FIFO or not.
+#[test]
+fn the_descriptor_figure_equals_the_simulator_at_every_load() {
+    use dme_core::describe::{Describe, Facts, Params};
+    let figures = dme_suzuki_kasami::describe::Descriptor.figures();
+    let params = Params::new();
+    for n in [2usize, 5, 16] {
+        for load in 0..3 {
+            for fifo in [true, false] {
+                let config = token_common::random_config(n as u64, fifo, load);
+                let report = simulate(n, &config);
+                let mut log = report.entry_log.clone();
+                log.sort_by_key(|e| e.entered_at);
+                let entries: Vec<NodeId> = log.iter().map(|e| e.node).collect();
+                let facts = Facts {
+                    nodes: n,
+                    params: &params,
+                    seed: 0,
+                    entries: &entries,
+                };
+                let figure = if load == 0 {
+                    figures.light
+                } else {
+                    figures.heavy
+                };
+                assert_eq!(
+                    figure.messages_per_entry.value(&facts),
+                    Some(report.messages_per_entry()),
+                    "N={n}, {config}"
+                );
+            }
+        }
+    }
 }

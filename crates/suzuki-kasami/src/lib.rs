@@ -47,6 +47,8 @@
 //! assert_eq!(out.drain().collect::<Vec<_>>(), vec![Effect::Enter], "the idle holder re-enters");
 //! ```
 
+pub mod describe;
+
 use std::collections::VecDeque;
 
 use dme_core::{Error, Message, Node, NodeId, Outbox, Phase, validate_members};

@@ -6,6 +6,7 @@
 
 use dme_agrawal_el_abbadi::cluster as agrawal_el_abbadi;
 use dme_core::Node;
+use dme_lodha_kshemkalyani::LodhaKshemkalyani;
 use dme_roucairol_carvalho::RoucairolCarvalho;
 use dme_sim::check::{CheckOutcome, Verdict, check_cluster};
 
@@ -115,4 +116,55 @@ fn agrawal_el_abbadi_has_no_violation_for_two_to_four_nodes() {
             (4, 1, false, (718058, 3162194, 39)),
         ],
     );
+}
+
+fn lodha_kshemkalyani(n: usize) -> Vec<LodhaKshemkalyani> {
+    each(n, LodhaKshemkalyani::new)
+}
+
+/// With FIFO channels: no violation (safety, deadlock, protocol) for N = 2, 3 with R = 1, 2.
+#[test]
+fn lodha_kshemkalyani_has_no_violation_with_fifo_channels() {
+    check_all(
+        "Lodha–Kshemkalyani",
+        lodha_kshemkalyani,
+        &[
+            (2, 1, true, (31, 40, 9)),
+            (2, 2, true, (175, 242, 17)),
+            (3, 1, true, (2_184, 5_640, 18)),
+            (3, 2, true, (79_697, 219_884, 37)),
+        ],
+    );
+}
+
+/// N = 4, R = 1, FIFO: 1,445,916 states, 7,011,178 generated, depth 30, no violation; about
+/// 25 s in release mode on a shared machine.
+#[test]
+#[ignore = "about 25 s"]
+fn lodha_kshemkalyani_has_no_violation_at_four_nodes() {
+    check_all(
+        "Lodha–Kshemkalyani",
+        lodha_kshemkalyani,
+        &[(4, 1, true, (1_445_916, 7_011_178, 30))],
+    );
+}
+
+/// Without FIFO channels the algorithm fails, as it assumes: at N = 2, R = 1 nothing goes wrong
+/// (46 states, 65 generated, depth 9), but at N = 2, R = 2 a site's REQUEST overtakes its own
+/// REPLY and is taken for a concurrent request, so its next REQUEST arrives as a second one
+/// (a protocol error), and at N = 3, R = 1 the requester waits for a FLUSH that goes elsewhere
+/// (a deadlock).
+#[test]
+fn lodha_kshemkalyani_fails_without_fifo_channels() {
+    check_all(
+        "Lodha–Kshemkalyani",
+        lodha_kshemkalyani,
+        &[(2, 1, false, (46, 65, 9))],
+    );
+    for (n, r, kind, steps) in [(2, 2, "protocol", 8), (3, 1, "deadlock", 14)] {
+        let outcome = check_cluster(lodha_kshemkalyani(n), &check_config(r, false)).unwrap();
+        println!("Lodha–Kshemkalyani, N={n}, R={r}, non-FIFO:\n{outcome}");
+        let v = outcome.summary().violation.expect("a violation");
+        assert_eq!((v.kind, v.steps), (kind, steps), "N={n} R={r}");
+    }
 }

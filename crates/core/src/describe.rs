@@ -23,7 +23,7 @@
 //! // Ricart–Agrawala's 2(N−1) messages per entry, evaluated for a run of 5 nodes.
 //! let figure = Figure::Exact(Formula { text: "2(N-1)", value: |f| Some(2.0 * (f.nodes as f64 - 1.0)) });
 //! let params = Default::default();
-//! let facts = Facts { nodes: 5, params: &params, seed: 0, entries: &[NodeId(0), NodeId(3)] };
+//! let facts = Facts { nodes: 5, params: &params, seed: 0, requests: &[NodeId(0)], entries: 1 };
 //! assert_eq!(figure.value(&facts), Some(8.0));
 //! assert_eq!(figure.text(), "2(N-1)");
 //! ```
@@ -83,7 +83,7 @@ pub struct Assumptions {
     pub crashes_tolerated: u32,
 }
 
-/// What a figure is evaluated from: the cluster and the run's critical-section entries.
+/// What a figure is evaluated from: the cluster and the run.
 #[derive(Clone, Copy, Debug)]
 pub struct Facts<'a> {
     /// Number of nodes.
@@ -92,8 +92,11 @@ pub struct Facts<'a> {
     pub params: &'a Params,
     /// The seed of structures drawn at random.
     pub seed: u64,
-    /// The nodes that entered the critical section, in the order they entered.
-    pub entries: &'a [NodeId],
+    /// The nodes that requested the critical section, one per request, in the order the
+    /// requests were issued (at light load, the order of the entries).
+    pub requests: &'a [NodeId],
+    /// The critical-section entries of the run (the requests granted).
+    pub entries: u64,
 }
 
 /// A formula of the textbook: its text and, where it gives a number for a run, the number.
@@ -289,11 +292,10 @@ pub fn param<'a>(params: &'a Params, name: &str, default: &'a str) -> &'a str {
     params.get(name).map_or(default, String::as_str)
 }
 
-/// `count` over the entries of a run, per entry (`None` without entries): how per-run figures
-/// are computed, as the simulator computes messages per entry, so equal counts give equal
-/// values.
+/// `count` over a run, per entry (`None` without entries): how per-run figures are computed,
+/// as the simulator computes messages per entry, so that equal counts give equal values.
 pub fn per_entry(count: usize, facts: &Facts<'_>) -> Option<f64> {
-    (!facts.entries.is_empty()).then(|| count as f64 / facts.entries.len() as f64)
+    (facts.entries > 0).then(|| count as f64 / facts.entries as f64)
 }
 
 #[cfg(test)]
@@ -303,21 +305,22 @@ mod tests {
     #[test]
     fn figures_evaluate_and_print() {
         let params = Params::new();
-        let entries = [NodeId(1), NodeId(2)];
+        let requests = [NodeId(1), NodeId(2)];
         let facts = Facts {
             nodes: 4,
             params: &params,
             seed: 0,
-            entries: &entries,
+            requests: &requests,
+            entries: 2,
         };
         let range = Figure::Range {
             low: Formula {
                 text: "3(K-1)",
-                value: |f| per_entry(3 * f.entries.len(), f),
+                value: |f| per_entry(3 * f.requests.len(), f),
             },
             high: Formula {
                 text: "5(K-1)",
-                value: |f| per_entry(5 * f.entries.len(), f),
+                value: |f| per_entry(5 * f.requests.len(), f),
             },
         };
         assert_eq!(range.text(), "3(K-1)..5(K-1)");
@@ -333,7 +336,7 @@ mod tests {
             "n/a (nobody waits)"
         );
         let none = Facts {
-            entries: &[],
+            entries: 0,
             ..facts
         };
         assert_eq!(per_entry(3, &none), None);

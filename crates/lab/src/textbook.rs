@@ -1,32 +1,23 @@
 //! The textbook's messages per critical-section entry as numbers, next to which the measured
 //! figures are reported.
 //!
-//! DESIGN.md's table gives, with N nodes, constant delay and FIFO channels:
-//!
-//! | algorithm | light load | heavy load |
-//! | --- | --- | --- |
-//! | Lamport | 3(N−1) | 3(N−1) |
-//! | Ricart–Agrawala | 2(N−1) | 2(N−1) |
-//! | Maekawa | 3(K−1), K the requester's request set | 3(K−1) to 5(K−1) (3(K−1) without deadlock handling) |
-//! | Raymond | 2 · (tree distance from the requester to the token) | about 4 |
-//!
-//! Where the formula is exact, [`messages_per_entry`] computes it for the very run measured, so
-//! that a measurement can be compared with `==`: for Raymond at light load the token rests at
-//! the previous requester, so the figure is 2·d(holder, requester) summed over the run's
-//! requests (in [`Report::entry_log`] order, starting from the initial holder) and divided by the
-//! entries. Where it is only an estimate (heavy load for Raymond, Lamport with suppressed
-//! replies), the number is the estimate and [`Textbook::exact`] is false; where there is no
-//! number at all, [`Textbook::value`] is `None`.
+//! Each algorithm's descriptor states its figures ([`dme_registry::Figures`]): at light load
+//! and at heavy load, exact, a range, an estimate, or not applicable. Here they are evaluated
+//! for the very run measured, so that a measurement can be compared with `==` where the formula
+//! is exact: for Raymond at light load the token rests at the previous requester, so the figure
+//! is 2·d(holder, requester) summed over the run's requests (in [`Report::entry_log`] order,
+//! starting from the initial holder) and divided by the entries. A run under any other load
+//! (random, scripted) is compared with the heavy-load figure, except an estimate, which holds
+//! at heavy load only. Where there is no number at all, [`Textbook::value`] is `None`.
 
 use dme_core::NodeId;
+use dme_registry::{ClusterSpec, Describe, Figure};
 use dme_sim::{Report, Workload};
-
-use crate::registry::{Algorithm, ClusterSpec};
 
 /// The textbook's figure for one run.
 #[derive(Clone, PartialEq, Debug, serde::Serialize)]
 pub struct Textbook {
-    /// The formula, as the registry names it (`3(N-1)`, `2*mean dist`, …).
+    /// The formula, as the descriptor states it (`3(N-1)`, `2*mean dist`, …).
     pub formula: String,
     /// Its value for this run, when the formula gives a number.
     pub value: Option<f64>,
@@ -61,109 +52,63 @@ pub fn format_number(v: f64) -> String {
     }
 }
 
-/// The textbook's messages per entry for the run `report` of the cluster `spec`.
-pub fn messages_per_entry(spec: &ClusterSpec, report: &Report) -> Textbook {
-    let load = report.config.workload.name();
-    let formula = spec.algorithm.textbook_messages(load).to_string();
-    let n = spec.nodes as f64;
-    let light = matches!(report.config.workload, Workload::Light);
-    let heavy = matches!(report.config.workload, Workload::Heavy);
-    // Exact figures need a clean run (every request granted, no check failed).
-    let mut range = None;
-    let (value, exact) = match spec.algorithm {
-        Algorithm::Lamport => (Some(3.0 * (n - 1.0)), true),
-        Algorithm::LamportSuppressReplies if light => (Some(3.0 * (n - 1.0)), true),
-        Algorithm::LamportSuppressReplies => (None, false),
-        Algorithm::RicartAgrawala => (Some(2.0 * (n - 1.0)), true),
-        Algorithm::Raymond if light => match raymond_light(spec, report) {
-            Some(v) => (Some(v), true),
-            None => (None, false),
-        },
-        Algorithm::Raymond if heavy => (Some(4.0), false),
-        // Without contention, or without the deadlock-handling messages, a request costs
-        // REQUEST, LOCKED and RELEASE to each other member of the requester's set.
-        Algorithm::Maekawa | Algorithm::MaekawaNoDeadlockHandling
-            if light || spec.algorithm == Algorithm::MaekawaNoDeadlockHandling =>
-        {
-            match maekawa_others(spec, report) {
-                Some(k) => (Some(per_entry(3 * k, report)), true),
-                None => (None, false),
-            }
-        }
-        // Under contention FAILED, INQUIRE and YIELD add up to 2(K−1) more.
-        Algorithm::Maekawa => {
-            range = maekawa_others(spec, report)
-                .map(|k| (per_entry(3 * k, report), per_entry(5 * k, report)));
-            (None, false)
-        }
-        #[allow(unreachable_patterns)] // algorithms registered later have no number yet
-        _ => (None, false),
+/// The descriptor's figure for a run under `workload`: the light-load one at light load, the
+/// heavy-load one otherwise.
+fn at_load(light: Figure, heavy: Figure, workload: &Workload) -> Figure {
+    match workload {
+        Workload::Light => light,
+        _ => heavy,
+    }
+}
+
+/// The textbook's messages per entry for the run `report` of the cluster `spec` of the
+/// algorithm `describe`.
+pub fn messages_per_entry(
+    describe: &dyn Describe,
+    spec: &ClusterSpec,
+    report: &Report,
+) -> Textbook {
+    let figures = describe.figures();
+    let workload = &report.config.workload;
+    let figure = at_load(
+        figures.light.messages_per_entry,
+        figures.heavy.messages_per_entry,
+        workload,
+    );
+    let requests: Vec<NodeId> = report.entry_log.iter().map(|e| e.node).collect();
+    let facts = spec.facts(&requests, report.entries);
+    let value = match figure {
+        // An estimate is stated for its load only.
+        Figure::Estimate(_) if !matches!(workload, Workload::Light | Workload::Heavy) => None,
+        _ => figure.value(&facts),
     };
+    // Exact figures need a clean run (every request granted, no check failed).
+    let exact = matches!(figure, Figure::Exact(_))
+        && value.is_some()
+        && report.is_ok()
+        && report.entries > 0;
     Textbook {
-        formula,
+        formula: figure.text(),
         value,
-        exact: exact && report.is_ok() && report.entries > 0,
-        range,
+        exact,
+        range: figure.range(&facts),
     }
 }
 
-/// A count for the whole run divided by its entries, computed as the simulator computes
-/// messages per entry (so that equal counts give equal values).
-fn per_entry(count: usize, report: &Report) -> f64 {
-    count as f64 / report.entries as f64
-}
-
-/// Maekawa: the sum, over the run's requests, of K−1 for the requester's own request set (sets
-/// may differ in size: partial grid, folded plane).
-fn maekawa_others(spec: &ClusterSpec, report: &Report) -> Option<usize> {
-    let quorums = dme_maekawa::Quorums::new(spec.nodes, spec.quorum).ok()?;
-    if report.entries == 0 {
-        return None;
-    }
-    let mut total = 0usize;
-    for e in &report.entry_log {
-        let set = quorums.quorum(e.node)?;
-        total += set.iter().filter(|&&m| m != e.node).count();
-    }
-    Some(total)
-}
-
-/// Raymond at light load: 2·d(token, requester) per request, the token moving to each requester.
-fn raymond_light(spec: &ClusterSpec, report: &Report) -> Option<f64> {
-    let tree = spec.tree.build(spec.nodes, spec.seed).ok()?;
-    let mut holder = NodeId(spec.holder.unwrap_or(tree.root().0));
-    if holder.index() >= spec.nodes || report.entries == 0 {
-        return None;
-    }
-    let mut total = 0usize;
-    for e in &report.entry_log {
-        total += 2 * tree.distance(holder, e.node);
-        holder = e.node;
-    }
-    Some(total as f64 / report.entries as f64)
-}
-
-/// The textbook's synchronization delay in units of the message delay T, as a formula, for
-/// reports (`None` when the registry's algorithm has no entry here).
-pub fn sync_delay_formula(algorithm: Algorithm) -> Option<&'static str> {
-    #[allow(unreachable_patterns)]
-    match algorithm {
-        Algorithm::Lamport | Algorithm::LamportSuppressReplies | Algorithm::RicartAgrawala => {
-            Some("T")
-        }
-        Algorithm::Raymond => Some("T·(log N)/2"),
-        Algorithm::Maekawa | Algorithm::MaekawaNoDeadlockHandling => Some("2T"),
-        _ => None,
-    }
+/// The textbook's synchronization delay for a run under `workload`, in units of T.
+pub fn sync_delay(describe: &dyn Describe, workload: &Workload) -> Figure {
+    let figures = describe.figures();
+    at_load(figures.light.sync_delay, figures.heavy.sync_delay, workload)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::simulate;
+    use dme_registry::{Registry, builtin};
     use dme_sim::{Config, Dist};
 
-    fn run(algorithm: Algorithm, n: usize, workload: Workload) -> (ClusterSpec, Report) {
+    fn run(algorithm: &'static str, n: usize, workload: Workload) -> (ClusterSpec, Report) {
         let spec = ClusterSpec::new(algorithm, n);
         let config = Config {
             seed: 3,
@@ -172,21 +117,23 @@ mod tests {
             requests_per_node: 2,
             ..Config::default()
         };
-        let summary = simulate(&spec, &config).unwrap();
+        let summary = simulate(&builtin(), &spec, &config).unwrap();
         (spec, summary.report)
     }
 
     #[test]
     fn exact_formulas_match_the_simulator() {
-        for &algorithm in Algorithm::ALL {
+        let registry = builtin();
+        for describe in registry.descriptors() {
+            let algorithm = describe.name();
             for workload in [Workload::Light, Workload::Heavy] {
                 for n in [2, 5, 16] {
                     let (spec, report) = run(algorithm, n, workload.clone());
-                    let t = messages_per_entry(&spec, &report);
+                    let t = messages_per_entry(describe, &spec, &report);
                     let must_be_exact = matches!(
                         (algorithm, &workload),
-                        (Algorithm::Lamport | Algorithm::RicartAgrawala, _)
-                            | (Algorithm::Maekawa | Algorithm::Raymond, Workload::Light)
+                        ("lamport" | "ricart-agrawala", _)
+                            | ("maekawa" | "raymond", Workload::Light)
                     );
                     assert!(t.exact || !must_be_exact, "{algorithm} {}", workload.name());
                     if let Some((lo, hi)) = t.range {
@@ -211,8 +158,8 @@ mod tests {
 
     #[test]
     fn raymond_light_follows_the_token() {
-        let (spec, report) = run(Algorithm::Raymond, 15, Workload::Light);
-        let t = messages_per_entry(&spec, &report);
+        let (spec, report) = run("raymond", 15, Workload::Light);
+        let t = messages_per_entry(builtin().find("raymond").unwrap(), &spec, &report);
         assert!(t.exact);
         assert_eq!(t.value, Some(report.messages_per_entry()));
         // Not the same as the mean distance to the root: the token moves.

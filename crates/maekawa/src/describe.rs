@@ -31,12 +31,12 @@ fn quorums(nodes: usize, params: &Params) -> Result<Quorums, String> {
     Quorums::new(nodes, kind).map_err(|e| e.to_string())
 }
 
-/// The sum, over a run's entries, of `times`·(K−1) for the requester's own request set (sets
+/// The sum, over a run's requests, of `times`·(K−1) for the requester's own request set (sets
 /// may differ in size: partial grid, folded plane), per entry.
 fn others(times: usize, f: &Facts<'_>) -> Option<f64> {
     let quorums = quorums(f.nodes, f.params).ok()?;
     let mut total = 0usize;
-    for &e in f.entries {
+    for &e in f.requests {
         let set = quorums.quorum(e)?;
         total += set.iter().filter(|&&m| m != e).count();
     }

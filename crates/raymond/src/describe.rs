@@ -81,7 +81,7 @@ fn light(f: &Facts<'_>) -> Option<f64> {
         tree, mut holder, ..
     } = setup(f.nodes, f.params, f.seed).ok()?;
     let mut total = 0usize;
-    for &e in f.entries {
+    for &e in f.requests {
         total += 2 * tree.distance(holder, e);
         holder = e;
     }

@@ -66,6 +66,7 @@ pub fn builtin() -> impl Registry + Clone {
         .with(dme_maekawa::describe::Descriptor)
         .with(dme_maekawa::describe::NoDeadlockHandling)
         .with(dme_raymond::describe::Descriptor)
+        .with(dme_central::describe::Descriptor)
 }
 
 /// The largest cluster any dme tool builds.

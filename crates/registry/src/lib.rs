@@ -71,6 +71,7 @@ pub fn builtin() -> impl Registry + Clone {
         .with(dme_suzuki_kasami::describe::Descriptor)
         .with(dme_naimi_trehel::describe::Descriptor)
         .with(dme_lodha_kshemkalyani::describe::Descriptor)
+        .with(dme_central::describe::Descriptor)
 }
 
 /// The largest cluster any dme tool builds.

@@ -550,3 +550,20 @@ fn the_descriptor_figures_agree_with_the_simulator() {
         }
     }
 }
+
+/// The requests of the DistAlgo comparison (`docs/algorithms-token.md`): every site asks once at
+/// t = 0, n0 holding the token. n0 enters at once; the others are served in id order (the holder
+/// appends them to `Q` in id order, `Q` is first in, first out): N − 1 moves of the token × N
+/// messages over N entries.
+#[test]
+fn everyone_once_at_the_start_costs_n_minus_1_per_entry_in_id_order() {
+    for n in [3usize, 4, 5] {
+        let report = simulate(n, &constant(1, Workload::Heavy, 1));
+        let mut log = report.entry_log.clone();
+        log.sort_by_key(|e| e.entered_at);
+        let order: Vec<u32> = log.iter().map(|e| e.node.0).collect();
+        assert_eq!(order, (0..n as u32).collect::<Vec<_>>());
+        assert_eq!(report.messages, (n * (n - 1)) as u64);
+        assert_eq!(report.messages_per_entry(), n as f64 - 1.0);
+    }
+}

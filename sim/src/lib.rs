@@ -50,7 +50,7 @@ pub mod trace;
 pub mod tracefile;
 mod waits;
 
-pub use config::{Config, Dist, Scenario, ScriptedRequest, Workload};
+pub use config::{Config, Dist, MAX_TIME, Scenario, ScriptedRequest, Workload};
 pub use engine::{SimError, run};
 pub use report::{EntryRecord, Failure, FailureKind, Report, Stats};
 pub use trace::{EventKind, MessageInfo, TraceEvent};

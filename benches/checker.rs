@@ -13,8 +13,8 @@ use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use dme_cli::{Algorithm, ClusterSpec, ClusterVisitor};
 use dme_core::Node;
+use dme_registry::{ClusterSpec, ClusterVisitor, Registry, builtin};
 use dme_sim::check::{ClusterCheckConfig, Verdict, check_cluster};
 
 const NODES: usize = 3;
@@ -70,12 +70,14 @@ fn checker(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    for &algorithm in Algorithm::MAIN {
-        ClusterSpec::new(algorithm, NODES)
-            .build(Bench {
-                group: &mut group,
-                name: algorithm.name(),
-            })
+    let registry = builtin();
+    for algorithm in registry.main_names() {
+        let bench = Bench {
+            group: &mut group,
+            name: algorithm,
+        };
+        registry
+            .cluster(&ClusterSpec::new(algorithm, NODES), bench)
             .expect("the cluster builds");
     }
     group.finish();

@@ -1,5 +1,5 @@
 //! Messages per critical-section entry, measured, for every registered algorithm (the `dme`
-//! registry's `Algorithm::MAIN`) at N ∈ {4, 9, 16, 36, 64, 144, 256} (add 576 and 1024 with
+//! registry's algorithms without named variants) at N ∈ {4, 9, 16, 36, 64, 144, 256} (add 576 and 1024 with
 //! `DME_BENCH_FULL=1`), one criterion group per load:
 //!
 //! * `messages/light`: one request outstanding in the whole cluster at a time, each node asking
@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, Throughput};
 use dme_benches::{Messages, exact};
-use dme_cli::textbook::{self, Textbook};
-use dme_cli::{Algorithm, ClusterSpec, simulate};
+use dme_lab::simulate;
+use dme_lab::textbook::Textbook;
+use dme_registry::{ClusterSpec, Registry, builtin};
 use dme_sim::{Config, Dist, Workload};
 
 const SIZES: &[usize] = &[4, 9, 16, 36, 64, 144, 256];
@@ -45,7 +46,7 @@ fn config(workload: Workload) -> Config {
 }
 
 struct Measured {
-    algorithm: Algorithm,
+    algorithm: &'static str,
     nodes: usize,
     per_entry: f64,
     textbook: Textbook,
@@ -64,7 +65,8 @@ fn bench_load(
         .warm_up_time(Duration::from_millis(1))
         .plot_config(PlotConfiguration::default().summary_scale(AxisScale::Logarithmic));
     let config = config(workload);
-    for &algorithm in Algorithm::MAIN {
+    let registry = builtin();
+    for algorithm in registry.main_names() {
         for &n in sizes() {
             let spec = ClusterSpec {
                 seed: 1,
@@ -74,11 +76,11 @@ fn bench_load(
             // run takes (to size criterion's sampling: about 2.5 runs per sample, so that a slower run
             // still fits).
             let started = Instant::now();
-            let first = simulate(&spec, &config).expect("the cluster builds");
+            let first = simulate(&registry, &spec, &config).expect("the cluster builds");
             let took = started.elapsed();
             let report = &first.report;
             assert!(report.is_ok(), "{algorithm} N={n} {load}: {report}");
-            let tb = textbook::messages_per_entry(&spec, report);
+            let tb = first.textbook.clone();
             if tb.exact {
                 assert_eq!(
                     Some(report.messages_per_entry()),
@@ -99,11 +101,11 @@ fn bench_load(
             group
                 .measurement_time((took * 25).max(Duration::from_millis(20)))
                 .throughput(Throughput::Elements(report.entries));
-            group.bench_with_input(BenchmarkId::new(algorithm.name(), n), &n, |b, _| {
+            group.bench_with_input(BenchmarkId::new(algorithm, n), &n, |b, _| {
                 b.iter_custom(|iters| {
                     let mut total = 0;
                     for _ in 0..iters {
-                        let run = simulate(&spec, &config).expect("the cluster builds");
+                        let run = simulate(&registry, &spec, &config).expect("the cluster builds");
                         assert_eq!(run.messages, expected, "a deterministic run changed");
                         total += run.messages;
                     }
@@ -116,11 +118,11 @@ fn bench_load(
 }
 
 fn print_table(load: &str, rows: &[Measured]) {
-    let algorithms: Vec<Algorithm> = Algorithm::MAIN.to_vec();
+    let algorithms = builtin().main_names();
     println!("\nmessages per entry, {load} load: measured (textbook)");
     print!("{:>6}", "N");
     for a in &algorithms {
-        print!("  {:>30}", a.name());
+        print!("  {a:>30}");
     }
     println!();
     for &n in sizes() {

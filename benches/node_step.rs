@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-use dme_cli::{Algorithm, ClusterSpec, ClusterVisitor};
 use dme_core::{Effect, Node, NodeId, Outbox, Phase};
+use dme_registry::{ClusterSpec, ClusterVisitor, Registry, builtin};
 
 /// Light-load rounds, one message at a time.
 struct Driver<N: Node> {
@@ -117,12 +117,14 @@ fn node_step(c: &mut Criterion) {
         .throughput(Throughput::Elements(1))
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    for &algorithm in Algorithm::MAIN {
-        ClusterSpec::new(algorithm, 64)
-            .build(Bench {
-                group: &mut group,
-                name: algorithm.name(),
-            })
+    let registry = builtin();
+    for algorithm in registry.main_names() {
+        let bench = Bench {
+            group: &mut group,
+            name: algorithm,
+        };
+        registry
+            .cluster(&ClusterSpec::new(algorithm, 64), bench)
             .expect("the cluster builds");
     }
     group.finish();

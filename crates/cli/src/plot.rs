@@ -14,13 +14,16 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 
-use crate::registry::Algorithm;
-use crate::sweep::SweepRow;
+/// An algorithm, by name.
+type Algorithm = &'static str;
+use dme_lab::sweep::SweepRow;
+use dme_registry::Registry;
 
 /// Width and height of both plots, in pixels.
 pub const SIZE: (u32, u32) = (960, 640);
 
-/// One color per algorithm, by position in [`Algorithm::ALL`] (dark enough to read on white).
+/// One color per algorithm, by position in the built-in registry (dark enough to read on white;
+/// algorithms of other registries follow).
 fn color(algorithm: Algorithm) -> RGBColor {
     const COLORS: [RGBColor; 8] = [
         RGBColor(31, 119, 180),  // blue
@@ -36,10 +39,11 @@ fn color(algorithm: Algorithm) -> RGBColor {
 }
 
 fn index(algorithm: Algorithm) -> usize {
-    Algorithm::ALL
+    let names = dme_registry::builtin().names();
+    names
         .iter()
         .position(|&a| a == algorithm)
-        .unwrap_or(0)
+        .unwrap_or(names.len())
 }
 
 /// A lighter shade of `c`, for heavy-load lines drawn over light-load ones.
@@ -387,7 +391,7 @@ fn format_tick(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::textbook::Textbook;
+    use dme_lab::textbook::Textbook;
 
     fn row(
         algorithm: Algorithm,
@@ -426,14 +430,8 @@ mod tests {
             .iter()
             .flat_map(|&n| {
                 [
-                    row(
-                        Algorithm::RicartAgrawala,
-                        "light",
-                        n,
-                        2.0 * (n as f64 - 1.0),
-                        None,
-                    ),
-                    row(Algorithm::Raymond, "heavy", n, 4.0, Some(2.0)),
+                    row("ricart-agrawala", "light", n, 2.0 * (n as f64 - 1.0), None),
+                    row("raymond", "heavy", n, 4.0, Some(2.0)),
                 ]
             })
             .collect();

@@ -171,7 +171,7 @@ fn compare_lists_every_algorithm() {
         .iter()
         .map(|r| r["algorithm"].as_str().unwrap())
         .collect();
-    for algorithm in dme_cli::Algorithm::MAIN {
+    for algorithm in common::Algorithm::main() {
         assert!(names.contains(&algorithm.name()), "{names:?}");
     }
     for row in v.as_array().unwrap() {

@@ -68,9 +68,9 @@ fn sweep_writes_the_csv_and_both_plots() {
     let csv = std::fs::read_to_string(dir.0.join("results.csv")).expect("results.csv written");
     let mut lines = csv.lines();
     let header = fields(lines.next().expect("header"));
-    assert_eq!(header, dme_cli::sweep::CSV_COLUMNS);
+    assert_eq!(header, dme_lab::sweep::CSV_COLUMNS);
     let rows: Vec<Vec<String>> = lines.map(fields).collect();
-    let algorithms = dme_cli::Algorithm::MAIN;
+    let algorithms = common::Algorithm::main();
     // One row per algorithm × load × N, in that order: load, then algorithm, then N.
     assert_eq!(rows.len(), algorithms.len() * 2 * 2);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();

@@ -3,10 +3,8 @@
 
 use std::path::Path;
 
-use dme_cli::Algorithm;
-
 mod common;
-use common::{dme, scratch, stderr, stdout};
+use common::{Algorithm, dme, scratch, stderr, stdout};
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
@@ -38,7 +36,7 @@ fn record(args: &[&str], file: &Path) -> (serde_json::Value, serde_json::Value) 
 #[test]
 fn trace_out_then_replay_gives_the_same_digest_for_every_algorithm() {
     let dir = scratch("roundtrip");
-    for algorithm in Algorithm::ALL {
+    for algorithm in Algorithm::all() {
         for fifo in [true, false] {
             let file = dir.join(format!("{algorithm}-{fifo}.json"));
             let mut args = vec![
@@ -504,7 +502,7 @@ fn every_algorithm_in_the_registry_gets_a_diagram() {
         "1",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    for algorithm in Algorithm::ALL {
+    for algorithm in Algorithm::all() {
         let svg = std::fs::read_to_string(dir.join(format!("trace-{}.svg", algorithm.name())))
             .unwrap_or_else(|e| panic!("{algorithm}: {e}"));
         assert!(
@@ -515,6 +513,6 @@ fn every_algorithm_in_the_registry_gets_a_diagram() {
     }
     assert_eq!(
         std::fs::read_dir(&dir).unwrap().count(),
-        Algorithm::ALL.len()
+        Algorithm::all().len()
     );
 }

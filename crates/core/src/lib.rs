@@ -33,6 +33,8 @@
 //! assert!(out.is_empty());
 //! ```
 
+pub mod describe;
+
 use std::fmt;
 use std::hash::Hash;
 

@@ -81,6 +81,8 @@
 //! a.release(&mut out).unwrap(); // RELEASE to n1
 //! ```
 
+pub mod describe;
+
 use std::collections::BTreeSet;
 
 use dme_core::{Error, Message, Node, NodeId, Outbox, Phase, Stamp, validate_members};

@@ -111,6 +111,7 @@
 //! assert_eq!(nodes[2].phase(), Phase::InCriticalSection);
 //! ```
 
+pub mod describe;
 pub mod gf;
 pub mod quorums;
 

@@ -61,6 +61,7 @@
 //! assert!(out.is_empty(), "the token stays where it was last used");
 //! ```
 
+pub mod describe;
 mod tree;
 
 use std::collections::VecDeque;

@@ -34,6 +34,8 @@
 //! a.release(&mut out).unwrap();
 //! ```
 
+pub mod describe;
+
 use dme_core::{Error, Message, Node, NodeId, Outbox, Phase, Stamp, validate_members};
 use serde::{Deserialize, Serialize};
 

@@ -3,11 +3,11 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use dme_cli::{Algorithm, ClusterVisitor};
 use dme_core::Node;
+use dme_registry::{ClusterVisitor, Registry};
 use dme_sim::check::{ClusterCheckConfig, Verdict, check_cluster};
 
-use super::{ClusterArgs, UsageError, parse_algorithm, spec};
+use super::{Algorithm, ClusterArgs, UsageError, parse_algorithm, spec};
 
 /// The largest cluster `dme check` accepts: the state space grows exponentially with N.
 const MAX_NODES: usize = 8;
@@ -135,7 +135,7 @@ impl ClusterVisitor for CheckVisitor {
 
 /// Runs `dme check`: exit 0 when no violation is found (also when the bound stops the search,
 /// which is said clearly), 1 with the counterexample when one is found, 2 for bad arguments.
-pub fn exec(args: CheckArgs) -> Result<bool, UsageError> {
+pub fn exec<R: Registry>(registry: &R, args: CheckArgs) -> Result<bool, UsageError> {
     let n = args.nodes;
     if n < 2 {
         return Err(UsageError(format!(
@@ -163,8 +163,8 @@ pub fn exec(args: CheckArgs) -> Result<bool, UsageError> {
         check_deadlock: !args.no_deadlock,
         partial_order_reduction: args.por,
     };
-    let spec = spec(args.algorithm, n, &args.cluster, args.seed);
-    let checked = spec.build(CheckVisitor(config))??;
+    let spec = spec(args.algorithm, n, &args.cluster, args.seed)?;
+    let checked = registry.cluster(&spec, CheckVisitor(config))??;
     if args.json {
         let mut json = checked.json;
         json["algorithm"] = args.algorithm.name().into();

@@ -30,12 +30,13 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use dme_cli::{Algorithm, ClusterSpec, simulate};
+use dme_lab::simulate;
+use dme_registry::{ClusterSpec, Registry};
 use dme_sim::{Dist, Workload};
 use serde::Serialize;
 
 use super::node::parse_duration;
-use super::{ClusterArgs, UsageError, parse_algorithm, spec};
+use super::{Algorithm, ClusterArgs, UsageError, parse_algorithm, spec};
 
 /// `dme cluster`'s arguments.
 #[derive(Args, Debug)]
@@ -399,16 +400,12 @@ fn launch(
                 .arg("--log")
                 .arg(&log)
                 .args(["--seed", &args.seed.to_string()])
-                .args(["--quorum", &args.cluster.quorum.to_string()])
-                .args(["--tree", &args.cluster.tree.to_string()])
+                .args(args.cluster.forwarded())
                 .args(["--linger", "until-quit"])
                 .arg("--die-with-parent")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::from(err));
-            if let Some(h) = args.cluster.holder {
-                cmd.args(["--holder", &h.to_string()]);
-            }
             if let Some(text) = script {
                 let path = dir.join(format!("node-{i}.script"));
                 std::fs::write(&path, text)
@@ -602,7 +599,11 @@ struct SimFigures {
     structure: String,
 }
 
-fn simulator(args: &ClusterCmdArgs, spec: &ClusterSpec) -> Result<SimFigures, String> {
+fn simulator<R: Registry>(
+    registry: &R,
+    args: &ClusterCmdArgs,
+    spec: &ClusterSpec,
+) -> Result<SimFigures, String> {
     let config = dme_sim::Config {
         seed: args.seed,
         delay: Dist::Constant(10),
@@ -616,7 +617,7 @@ fn simulator(args: &ClusterCmdArgs, spec: &ClusterSpec) -> Result<SimFigures, St
         requests_per_node: args.entries,
         ..dme_sim::Config::default()
     };
-    let summary = simulate(spec, &config)?;
+    let summary = simulate(registry, spec, &config)?;
     let report = &summary.report;
     let log = &report.entry_log;
     let entries = log
@@ -649,7 +650,7 @@ fn default_dir() -> PathBuf {
 }
 
 /// Runs `dme cluster`.
-pub fn exec(args: ClusterCmdArgs) -> Result<bool, UsageError> {
+pub fn exec<R: Registry>(registry: &R, args: ClusterCmdArgs) -> Result<bool, UsageError> {
     if args.entries == 0 {
         return Err(UsageError("--entries must be at least 1".into()));
     }
@@ -659,9 +660,9 @@ pub fn exec(args: ClusterCmdArgs) -> Result<bool, UsageError> {
             args.nodes
         )));
     }
-    let spec = spec(args.algorithm, args.nodes, &args.cluster, args.seed);
+    let spec = spec(args.algorithm, args.nodes, &args.cluster, args.seed)?;
     // Also validates the cluster (size, quorums, holder): exit 2 before starting anything.
-    let sim = simulator(&args, &spec)?;
+    let sim = simulator(registry, &args, &spec)?;
     let dir = args.dir.clone().unwrap_or_else(default_dir);
     std::fs::create_dir_all(&dir)
         .map_err(|e| UsageError(format!("cannot create {}: {e}", dir.display())))?;

@@ -1,9 +1,12 @@
 //! `dme compare`: every algorithm side by side.
 
 use clap::Args;
-use dme_cli::{Algorithm, RunSummary, simulate};
+use dme_lab::{RunSummary, simulate};
+use dme_registry::Registry;
 
-use super::{ClusterArgs, SimArgs, UsageError, config, parse_algorithm, spec};
+use super::{
+    Algorithm, ClusterArgs, SimArgs, UsageError, config, main_algorithms, parse_algorithm, specs,
+};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -26,19 +29,18 @@ pub struct CompareArgs {
 }
 
 /// Runs `dme compare`.
-pub fn exec(args: CompareArgs) -> Result<bool, UsageError> {
+pub fn exec<R: Registry>(registry: &R, args: CompareArgs) -> Result<bool, UsageError> {
     let algorithms = if args.algorithms.is_empty() {
-        Algorithm::MAIN.to_vec()
+        main_algorithms()
     } else {
         args.algorithms.clone()
     };
     let mut rows: Vec<RunSummary> = Vec::new();
     for &n in &args.nodes {
         for load in &args.load {
-            for &algorithm in &algorithms {
+            for spec in specs(&algorithms, n, &args.cluster, args.sim.seed)? {
                 let config = config(&args.sim, load, None);
-                let spec = spec(algorithm, n, &args.cluster, args.sim.seed);
-                rows.push(simulate(&spec, &config)?);
+                rows.push(simulate(registry, &spec, &config)?);
             }
         }
     }

@@ -1,11 +1,13 @@
 //! The subcommands, one module each, and what they share.
 
+use std::fmt;
+use std::sync::RwLock;
+
 use clap::Args;
-use dme_cli::{Algorithm, ClusterSpec};
-use dme_maekawa::QuorumKind;
-use dme_raymond::TreeShape;
+use dme_registry::{ClusterSpec, Describe, Params, parameter_names};
 use dme_sim::{Config, Dist, MAX_TIME, Scenario, Workload};
 
+pub mod algorithms;
 pub mod check;
 pub mod cluster;
 pub mod compare;
@@ -15,18 +17,102 @@ pub mod run;
 pub mod sweep;
 pub mod trace;
 
-/// Which cluster to build.
-#[derive(Args, Debug, Clone)]
+/// An algorithm named on the command line: its canonical name in the registry.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Algorithm(pub &'static str);
+
+impl Algorithm {
+    /// The canonical name.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+
+    /// Its descriptor.
+    pub fn describe(self) -> &'static dyn Describe {
+        let catalog = catalog();
+        dme_registry::find(&catalog, self.0).expect("parsed names are registered")
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// The registry's descriptors, for clap's value parsers, which run before any subcommand sees
+/// the registry. Set once by [`crate::main_with`].
+static CATALOG: RwLock<Vec<&'static dyn Describe>> = RwLock::new(Vec::new());
+
+/// Makes `descriptors` the algorithms the argument parsers know.
+pub fn set_catalog(descriptors: Vec<&'static dyn Describe>) {
+    *CATALOG.write().unwrap_or_else(|e| e.into_inner()) = descriptors;
+}
+
+/// The algorithms the argument parsers know.
+pub fn catalog() -> Vec<&'static dyn Describe> {
+    CATALOG.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Which cluster to build: the parameters of the chosen algorithm. `dme algorithms` lists
+/// every algorithm's parameters; a parameter the algorithm does not have is refused (exit 2).
+#[derive(Args, Debug, Clone, Default)]
 pub struct ClusterArgs {
-    /// Maekawa: quorum construction: grid, fpp (finite projective plane) or auto (smallest K).
-    #[arg(long, default_value = "auto", value_parser = parse_quorum)]
-    pub quorum: QuorumKind,
-    /// Raymond: tree shape: star, line, binary, kary:K or random.
-    #[arg(long, default_value = "binary", value_parser = parse_tree)]
-    pub tree: TreeShape,
+    /// Maekawa: quorum construction: grid, fpp (finite projective plane) or auto (smallest K)
+    /// [default: auto].
+    #[arg(long, value_parser = parse_quorum)]
+    pub quorum: Option<String>,
+    /// Raymond: tree shape: star, line, binary, kary:K or random [default: binary].
+    #[arg(long, value_parser = parse_tree)]
+    pub tree: Option<String>,
     /// Raymond: the initial token holder (default: the tree's root).
-    #[arg(long, value_name = "ID", allow_negative_numbers = true, value_parser = parse_id)]
-    pub holder: Option<u32>,
+    #[arg(long, value_name = "ID", allow_negative_numbers = true, value_parser = parse_holder)]
+    pub holder: Option<String>,
+    /// Any parameter of the algorithm, NAME=VALUE (repeatable; `dme algorithms` lists them).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+}
+
+impl ClusterArgs {
+    /// The parameters given, by name, each with the flag that gave it.
+    fn given(&self) -> Vec<(String, String, String)> {
+        let mut given = Vec::new();
+        for (name, value) in [
+            ("quorum", &self.quorum),
+            ("tree", &self.tree),
+            ("holder", &self.holder),
+        ] {
+            if let Some(v) = value {
+                given.push((name.to_string(), v.clone(), format!("--{name}")));
+            }
+        }
+        for (name, value) in &self.params {
+            given.push((name.clone(), value.clone(), format!("--param {name}")));
+        }
+        given
+    }
+
+    /// The flags that pass the same parameters on to another `dme` process.
+    pub fn forwarded(&self) -> Vec<String> {
+        self.given()
+            .into_iter()
+            .flat_map(|(name, value, _)| ["--param".to_string(), format!("{name}={value}")])
+            .collect()
+    }
+
+    /// The parameters given that `describe` declares, and the flags of the others.
+    fn split(&self, describe: &dyn Describe) -> (Params, Vec<String>) {
+        let mut kept = Params::new();
+        let mut foreign = Vec::new();
+        for (name, value, flag) in self.given() {
+            if describe.parameters().iter().any(|p| p.name == name) {
+                kept.insert(name, value);
+            } else {
+                foreign.push(flag);
+            }
+        }
+        (kept, foreign)
+    }
 }
 
 /// The network and the workload.
@@ -110,24 +196,48 @@ pub fn parse_count<T: std::str::FromStr>(s: &str) -> Result<T, String> {
         .map_err(|_| format!("expected a whole number from 0 up, got '{s}'"))
 }
 
-/// A node id (`--holder`): a whole number from 0 up.
-pub fn parse_id(s: &str) -> Result<u32, String> {
-    s.trim().parse().map_err(|_| {
-        format!(
-            "a node id is a whole number from 0 to {}, got '{s}'",
-            u32::MAX
-        )
-    })
-}
+/// A registered algorithm's name or alias.
 pub fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
-    s.parse()
+    dme_registry::find(&catalog(), s).map(|d| Algorithm(d.name()))
 }
-pub fn parse_quorum(s: &str) -> Result<QuorumKind, String> {
-    s.parse()
+
+/// Checks `value` for the parameter `name` with the check of an algorithm that declares it
+/// (any value when none does: the algorithm chosen then refuses the flag).
+fn check_param(name: &str, value: &str) -> Result<String, String> {
+    for d in catalog() {
+        if let Some(p) = d.parameters().iter().find(|p| p.name == name) {
+            (p.check)(value)?;
+            break;
+        }
+    }
+    Ok(value.to_string())
 }
-pub fn parse_tree(s: &str) -> Result<TreeShape, String> {
-    s.parse()
-        .map_err(|e: dme_raymond::ParseTreeShapeError| e.to_string())
+
+pub fn parse_quorum(s: &str) -> Result<String, String> {
+    check_param("quorum", s)
+}
+pub fn parse_tree(s: &str) -> Result<String, String> {
+    check_param("tree", s)
+}
+pub fn parse_holder(s: &str) -> Result<String, String> {
+    check_param("holder", s)
+}
+
+/// `NAME=VALUE`, NAME a parameter of some registered algorithm.
+pub fn parse_param(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got '{s}'"))?;
+    let name = name.trim();
+    if !catalog()
+        .iter()
+        .any(|d| d.parameters().iter().any(|p| p.name == name))
+    {
+        return Err(format!(
+            "no algorithm has a parameter '{name}' (`dme algorithms` lists them)"
+        ));
+    }
+    Ok((name.to_string(), check_param(name, value)?))
 }
 
 impl SimArgs {
@@ -181,12 +291,71 @@ pub fn config(sim: &SimArgs, load: &str, scenario: Option<Scenario>) -> Config {
     }
 }
 
-pub fn spec(algorithm: Algorithm, nodes: usize, cluster: &ClusterArgs, seed: u64) -> ClusterSpec {
-    ClusterSpec {
-        quorum: cluster.quorum,
-        tree: cluster.tree,
-        holder: cluster.holder,
-        seed,
-        ..ClusterSpec::new(algorithm, nodes)
+/// The cluster of `nodes` nodes of `algorithm` with the parameters given; a parameter the
+/// algorithm does not have is an error (exit 2): the run would not be what was asked for.
+pub fn spec(
+    algorithm: Algorithm,
+    nodes: usize,
+    cluster: &ClusterArgs,
+    seed: u64,
+) -> Result<ClusterSpec, UsageError> {
+    let describe = algorithm.describe();
+    let (params, foreign) = cluster.split(describe);
+    if let Some(flag) = foreign.first() {
+        return Err(UsageError(format!(
+            "{flag} does not apply to {algorithm} ({})",
+            parameter_names(describe)
+        )));
     }
+    Ok(ClusterSpec {
+        params,
+        seed,
+        ..ClusterSpec::new(algorithm.name(), nodes)
+    })
+}
+
+/// The clusters of several algorithms with the same flags (compare, sweep): each gets the
+/// parameters it has. A parameter none of them has is an error (exit 2).
+pub fn specs(
+    algorithms: &[Algorithm],
+    nodes: usize,
+    cluster: &ClusterArgs,
+    seed: u64,
+) -> Result<Vec<ClusterSpec>, UsageError> {
+    let mut specs = Vec::new();
+    let mut unused: Option<Vec<String>> = None;
+    for &algorithm in algorithms {
+        let (params, foreign) = cluster.split(algorithm.describe());
+        unused = Some(match unused {
+            None => foreign,
+            Some(u) => u.into_iter().filter(|f| foreign.contains(f)).collect(),
+        });
+        specs.push(ClusterSpec {
+            params,
+            seed,
+            ..ClusterSpec::new(algorithm.name(), nodes)
+        });
+    }
+    if let Some(flag) = unused.unwrap_or_default().first() {
+        let names: Vec<&str> = algorithms.iter().map(|a| a.name()).collect();
+        return Err(UsageError(format!(
+            "{flag} applies to none of the algorithms chosen ({})",
+            names.join(", ")
+        )));
+    }
+    Ok(specs)
+}
+
+/// The registry's algorithms without named variants, as `compare` and `sweep` show by default.
+pub fn main_algorithms() -> Vec<Algorithm> {
+    catalog()
+        .iter()
+        .filter(|d| d.variant_of().is_none())
+        .map(|d| Algorithm(d.name()))
+        .collect()
+}
+
+/// Every registered algorithm, in order.
+pub fn all_algorithms() -> Vec<Algorithm> {
+    catalog().iter().map(|d| Algorithm(d.name())).collect()
 }

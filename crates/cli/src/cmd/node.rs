@@ -2,8 +2,9 @@
 //! `dme-net` driver.
 //!
 //! Every process is given the same `--algorithm`, structure flags (`--quorum`, `--tree`,
-//! `--holder`, `--seed`) and member list, builds the *whole* cluster with the registry and keeps
-//! node `--id`, so quorums and trees agree across processes.
+//! `--holder`, `--param`, `--seed`) and member list, and builds node `--id` alone with the
+//! registry, from the structure (quorums, tree) of the whole cluster, so that quorums and trees
+//! agree across processes.
 //!
 //! Standard output is a line protocol, one answer per command:
 //!
@@ -36,7 +37,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use dme_cli::{Algorithm, ClusterVisitor};
 use dme_core::{Node, NodeId, Phase};
 use dme_net::{Config, Driver, Guard, Handle, Status};
 use tokio::net::TcpListener;
@@ -44,7 +44,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::{ClusterArgs, UsageError, parse_algorithm, spec};
+use dme_registry::{NodeVisitor, Registry};
+
+use super::{Algorithm, ClusterArgs, UsageError, parse_algorithm, spec};
 
 /// `dme node`'s arguments.
 #[derive(Args, Debug)]
@@ -724,18 +726,13 @@ struct Launch {
     log: Log,
 }
 
-impl ClusterVisitor for Launch {
+impl NodeVisitor for Launch {
     type Output = Result<bool, UsageError>;
 
-    fn visit<N: Node + Send + 'static>(self, nodes: Vec<N>, structure: String) -> Self::Output
+    fn visit<N: Node + Send + 'static>(self, node: N, structure: String) -> Self::Output
     where
         N::Message: Send + 'static,
     {
-        let id = self.args.id;
-        let node = nodes
-            .into_iter()
-            .nth(id as usize)
-            .ok_or_else(|| UsageError(format!("node {id} is not in the cluster")))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -831,7 +828,7 @@ where
 }
 
 /// Runs `dme node`.
-pub fn exec(args: NodeArgs) -> Result<bool, UsageError> {
+pub fn exec<R: Registry>(registry: &R, args: NodeArgs) -> Result<bool, UsageError> {
     #[cfg(target_os = "linux")]
     if args.die_with_parent {
         let _ =
@@ -895,14 +892,14 @@ pub fn exec(args: NodeArgs) -> Result<bool, UsageError> {
         ),
     };
     let log = Log { id: args.id, file };
-    let spec = spec(args.algorithm, n, &args.cluster, args.seed);
+    let spec = spec(args.algorithm, n, &args.cluster, args.seed)?;
     let launch = Launch {
         peers,
         script,
         log,
         args,
     };
-    spec.build(launch)?
+    registry.node(&spec, me, launch)?
 }
 
 /// `tracing` output on standard error: `RUST_LOG` (e.g. `RUST_LOG=dme_net=debug`), by default

@@ -1,45 +1,22 @@
 //! `dme replay FILE`: re-runs a recorded trace from its configuration and checks that the run is
-//! the same, event for event and digest for digest. Also what `run` and `trace` share to write
-//! trace files: the cluster parameters that rebuild the same cluster.
+//! the same, event for event and digest for digest. Also what `run` and `trace` share to read
+//! and write trace files (the cluster a file describes is `dme_lab::replay`'s).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use dme_cli::{Algorithm, ClusterSpec, RunSummary, simulate};
+use dme_lab::replay::spec_of;
+use dme_lab::simulate;
+use dme_registry::Registry;
 use dme_sim::tracefile::{Source, TraceFile, first_divergence};
 
-use super::{UsageError, parse_quorum, parse_tree};
+use super::UsageError;
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
     /// A trace file written by `dme run --trace-out` or `dme trace --trace-out`.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-}
-
-/// The cluster parameters of `spec` besides algorithm and size, as written in a trace file.
-/// Every field is written, whether the algorithm uses it or not, so that replay rebuilds
-/// exactly the same [`ClusterSpec`].
-pub fn parameters(spec: &ClusterSpec) -> BTreeMap<String, String> {
-    let mut p = BTreeMap::new();
-    p.insert("quorum".to_string(), spec.quorum.to_string());
-    p.insert("tree".to_string(), spec.tree.to_string());
-    if let Some(h) = spec.holder {
-        p.insert("holder".to_string(), h.to_string());
-    }
-    p.insert("seed".to_string(), spec.seed.to_string());
-    p
-}
-
-/// The trace file of a simulated run (the run must have had `full_trace` set).
-pub fn record(spec: &ClusterSpec, summary: &RunSummary) -> TraceFile {
-    TraceFile::from_report(
-        spec.algorithm.name(),
-        summary.structure.as_deref().unwrap_or(""),
-        parameters(spec),
-        &summary.report,
-    )
 }
 
 /// Writes `text` to `path`, or explains why it could not.
@@ -61,43 +38,8 @@ pub fn read(path: &Path) -> Result<TraceFile, UsageError> {
     TraceFile::parse(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())))
 }
 
-/// The cluster a trace file describes.
-pub fn spec_of(file: &TraceFile) -> Result<ClusterSpec, UsageError> {
-    let algorithm: Algorithm = file.algorithm.parse().map_err(|e: String| UsageError(e))?;
-    let mut spec = ClusterSpec::new(algorithm, file.nodes);
-    let bad = |key: &str, value: &str, why: String| {
-        UsageError(format!(
-            "the trace file's parameter \"{key}\" = {value:?} is invalid: {why}"
-        ))
-    };
-    for (key, value) in &file.parameters {
-        match key.as_str() {
-            "quorum" => spec.quorum = parse_quorum(value).map_err(|e| bad(key, value, e))?,
-            "tree" => spec.tree = parse_tree(value).map_err(|e| bad(key, value, e))?,
-            "holder" => {
-                spec.holder = Some(
-                    value
-                        .parse()
-                        .map_err(|_| bad(key, value, "not a node id".into()))?,
-                )
-            }
-            "seed" => {
-                spec.seed = value
-                    .parse()
-                    .map_err(|_| bad(key, value, "not a number".into()))?
-            }
-            other => {
-                return Err(UsageError(format!(
-                    "the trace file has an unknown cluster parameter \"{other}\" (this dme knows quorum, tree, holder, seed)"
-                )));
-            }
-        }
-    }
-    Ok(spec)
-}
-
 /// Runs `dme replay`: true when the replay matches the recording.
-pub fn exec(args: ReplayArgs) -> Result<bool, UsageError> {
+pub fn exec<R: Registry>(registry: &R, args: ReplayArgs) -> Result<bool, UsageError> {
     let path = &args.file;
     let file = read(path)?;
     if file.source == Source::Check {
@@ -108,7 +50,7 @@ pub fn exec(args: ReplayArgs) -> Result<bool, UsageError> {
             path.display()
         )));
     }
-    let spec = spec_of(&file)?;
+    let spec = spec_of(registry, &file)?;
     let mut config = file
         .config
         .clone()
@@ -121,7 +63,7 @@ pub fn exec(args: ReplayArgs) -> Result<bool, UsageError> {
         file.nodes,
         config
     );
-    let summary = simulate(&spec, &config)?;
+    let summary = simulate(registry, &spec, &config)?;
     let replayed = &summary.report.trace;
     let recorded_digest = file.digest.clone().unwrap_or_default();
     let replayed_digest = format!("{:016x}", summary.report.digest);

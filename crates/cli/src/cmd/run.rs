@@ -3,9 +3,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use dme_cli::{Algorithm, simulate};
+use dme_lab::simulate;
+use dme_registry::Registry;
 
-use super::{ClusterArgs, SimArgs, UsageError, config, parse_algorithm, read_scenario, spec};
+use super::{
+    Algorithm, ClusterArgs, SimArgs, UsageError, config, parse_algorithm, read_scenario, spec,
+};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -37,14 +40,14 @@ pub struct RunArgs {
 }
 
 /// Runs `dme run`.
-pub fn exec(args: RunArgs) -> Result<bool, UsageError> {
+pub fn exec<R: Registry>(registry: &R, args: RunArgs) -> Result<bool, UsageError> {
     let scenario = read_scenario(args.scenario.as_deref())?;
     let mut config = config(&args.sim, &args.load, scenario);
     config.full_trace = args.trace || args.trace_out.is_some();
-    let spec = spec(args.algorithm, args.nodes, &args.cluster, args.sim.seed);
-    let summary = simulate(&spec, &config)?;
+    let spec = spec(args.algorithm, args.nodes, &args.cluster, args.sim.seed)?;
+    let summary = simulate(registry, &spec, &config)?;
     if let Some(path) = &args.trace_out {
-        let file = super::replay::record(&spec, &summary);
+        let file = dme_lab::replay::record(registry, &spec, &summary)?;
         super::replay::write(path, &file.to_json(), "trace file")?;
     }
     if args.json {

@@ -7,12 +7,16 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use dme_cli::sweep::{SweepPoint, SweepRow, exponents, run_points, write_csv};
-use dme_cli::textbook::format_number;
-use dme_cli::{Algorithm, plot};
+use dme_lab::sweep::{SweepPoint, SweepRow, exponents, run_points, write_csv};
+use dme_lab::textbook::format_number;
+use dme_registry::Registry;
+
+use crate::plot;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{ClusterArgs, SimArgs, UsageError, config, parse_algorithm, spec};
+use super::{
+    Algorithm, ClusterArgs, SimArgs, UsageError, config, main_algorithms, parse_algorithm, specs,
+};
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
@@ -61,7 +65,7 @@ pub const MESSAGES_SVG: &str = "messages_per_entry.svg";
 pub const SYNC_SVG: &str = "sync_delay.svg";
 
 /// Runs `dme sweep`.
-pub fn exec(args: SweepArgs) -> Result<bool, UsageError> {
+pub fn exec<R: Registry>(registry: &R, args: SweepArgs) -> Result<bool, UsageError> {
     if let Some(&n) = args.nodes.iter().find(|&&n| n < 2) {
         return Err(UsageError(format!(
             "a cluster needs at least 2 nodes, got {n} in --nodes"
@@ -83,16 +87,17 @@ pub fn exec(args: SweepArgs) -> Result<bool, UsageError> {
         ))
     })?;
     let algorithms = if args.algorithms.is_empty() {
-        Algorithm::MAIN.to_vec()
+        main_algorithms()
     } else {
         args.algorithms.clone()
     };
     let mut points = Vec::new();
     for load in &args.load {
-        for &algorithm in &algorithms {
+        for k in 0..algorithms.len() {
             for &n in &args.nodes {
+                let spec = specs(&algorithms, n, &args.cluster, args.sim.seed)?.swap_remove(k);
                 points.push(SweepPoint {
-                    spec: spec(algorithm, n, &args.cluster, args.sim.seed),
+                    spec,
                     config: config(&args.sim, load, None),
                 });
             }
@@ -116,7 +121,7 @@ pub fn exec(args: SweepArgs) -> Result<bool, UsageError> {
             .unwrap_or(1)
     });
     let started = Instant::now();
-    let rows = run_points(&points, jobs, &|row: &SweepRow| {
+    let rows = run_points(registry, &points, jobs, &|row: &SweepRow| {
         progress.set_message(format!("{} {} N={}", row.algorithm, row.load, row.nodes));
         progress.inc(1);
     });
@@ -149,7 +154,7 @@ pub fn exec(args: SweepArgs) -> Result<bool, UsageError> {
             .map_or("- (fewer than two sizes in range)".to_string(), |s| {
                 format!("{s:.3}")
             });
-        println!("  {:<26} {:<6} {}", e.algorithm.name(), e.load, slope);
+        println!("  {:<26} {:<6} {}", e.algorithm, e.load, slope);
     }
     let all_ok = rows.iter().all(SweepRow::is_ok);
     if !all_ok {
@@ -183,7 +188,7 @@ fn print_text(args: &SweepArgs, rows: &[SweepRow]) {
         };
         println!(
             "{:<17} {:<6} {:>5} {:>10} {:>14} {:<15} {:>9}  {}",
-            r.algorithm.name(),
+            r.algorithm,
             r.load,
             r.nodes,
             format_number(r.messages_per_entry),
@@ -205,7 +210,7 @@ fn print_markdown(args: &SweepArgs, algorithms: &[Algorithm], rows: &[SweepRow])
         for a in algorithms {
             let formula = rows
                 .iter()
-                .find(|r| r.algorithm == *a && &r.load == load)
+                .find(|r| r.algorithm == a.name() && &r.load == load)
                 .map_or(String::new(), |r| r.textbook.formula.clone());
             header.push_str(&format!(" {} — {} |", a.name(), formula));
             rule.push_str(" ---: |");
@@ -216,7 +221,7 @@ fn print_markdown(args: &SweepArgs, algorithms: &[Algorithm], rows: &[SweepRow])
             for a in algorithms {
                 let cell = rows
                     .iter()
-                    .find(|r| r.algorithm == *a && &r.load == load && r.nodes == n)
+                    .find(|r| r.algorithm == a.name() && &r.load == load && r.nodes == n)
                     .map_or("-".to_string(), |r| {
                         let mark = if r.is_ok() { "" } else { " FAILED" };
                         format!(
@@ -235,7 +240,7 @@ fn print_markdown(args: &SweepArgs, algorithms: &[Algorithm], rows: &[SweepRow])
         println!("\n**synchronization delay** (units of T), where nodes waited\n");
         let mut header = String::from("| N |");
         let mut rule = String::from("| ---: |");
-        let mut series: Vec<(Algorithm, String)> = Vec::new();
+        let mut series: Vec<(&'static str, String)> = Vec::new();
         for r in &with_sync {
             if !series
                 .iter()
@@ -245,7 +250,7 @@ fn print_markdown(args: &SweepArgs, algorithms: &[Algorithm], rows: &[SweepRow])
             }
         }
         for (a, l) in &series {
-            header.push_str(&format!(" {} ({l}) |", a.name()));
+            header.push_str(&format!(" {a} ({l}) |"));
             rule.push_str(" ---: |");
         }
         println!("{header}\n{rule}");

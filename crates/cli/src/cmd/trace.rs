@@ -5,16 +5,18 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use dme_cli::svg::{self, Diagram};
-use dme_cli::{Algorithm, ClusterVisitor, simulate};
 use dme_core::Node;
+use dme_lab::simulate;
+use dme_registry::{ClusterSpec, ClusterVisitor, Registry};
 use dme_sim::check::{ClusterCheckConfig, check_cluster};
 use dme_sim::tracefile::{Source, TraceFile, TracedFailure};
 use dme_sim::{EventKind, FailureKind};
 
 use super::{
-    ClusterArgs, SimArgs, UsageError, config, parse_algorithm, read_scenario, replay, spec,
+    Algorithm, ClusterArgs, SimArgs, UsageError, all_algorithms, config, parse_algorithm,
+    read_scenario, replay, spec, specs,
 };
+use crate::svg::{self, Diagram};
 
 #[derive(Args, Debug)]
 pub struct TraceArgs {
@@ -62,10 +64,16 @@ pub struct TraceArgs {
 
 /// Runs `dme trace`: true once the diagram is written (whatever the run's outcome; the diagram
 /// and the message on standard error show it).
-pub fn exec(args: TraceArgs) -> Result<bool, UsageError> {
+pub fn exec<R: Registry>(registry: &R, args: TraceArgs) -> Result<bool, UsageError> {
     if let Some(dir) = &args.every_algorithm {
-        for &algorithm in Algorithm::ALL {
-            let file = simulated(&args, algorithm)?;
+        let algorithms = all_algorithms();
+        for (algorithm, spec) in algorithms.iter().zip(specs(
+            &algorithms,
+            args.nodes,
+            &args.cluster,
+            args.sim.seed,
+        )?) {
+            let file = simulated(registry, &args, spec)?;
             let out = dir.join(format!("trace-{}.svg", algorithm.name()));
             draw(&file, Some(&out), args.force)?;
         }
@@ -78,8 +86,8 @@ pub fn exec(args: TraceArgs) -> Result<bool, UsageError> {
             .algorithm
             .ok_or_else(|| UsageError("--algorithm or --from is needed".into()))?;
         if args.counterexample {
-            let spec = spec(algorithm, args.nodes, &args.cluster, args.sim.seed);
-            match counterexample(&args, &spec)? {
+            let spec = spec(algorithm, args.nodes, &args.cluster, args.sim.seed)?;
+            match counterexample(registry, &args, &spec)? {
                 Ok(file) => file,
                 Err(verdict) => {
                     eprintln!("nothing to draw: {verdict}");
@@ -87,7 +95,8 @@ pub fn exec(args: TraceArgs) -> Result<bool, UsageError> {
                 }
             }
         } else {
-            simulated(&args, algorithm)?
+            let spec = spec(algorithm, args.nodes, &args.cluster, args.sim.seed)?;
+            simulated(registry, &args, spec)?
         }
     };
     svg::check_size(file.nodes, &file.events, args.force).map_err(UsageError)?;
@@ -98,14 +107,17 @@ pub fn exec(args: TraceArgs) -> Result<bool, UsageError> {
     Ok(true)
 }
 
-/// The trace file of a simulated run of `algorithm` under the flags.
-fn simulated(args: &TraceArgs, algorithm: Algorithm) -> Result<TraceFile, UsageError> {
-    let spec = spec(algorithm, args.nodes, &args.cluster, args.sim.seed);
+/// The trace file of a simulated run of the cluster `spec` under the flags.
+fn simulated<R: Registry>(
+    registry: &R,
+    args: &TraceArgs,
+    spec: ClusterSpec,
+) -> Result<TraceFile, UsageError> {
     let scenario = read_scenario(args.scenario.as_deref())?;
     let mut config = config(&args.sim, &args.load, scenario);
     config.full_trace = true;
-    let summary = simulate(&spec, &config)?;
-    Ok(replay::record(&spec, &summary))
+    let summary = simulate(registry, &spec, &config)?;
+    Ok(dme_lab::replay::record(registry, &spec, &summary)?)
 }
 
 /// Draws `file` to `out` (standard output when `None`) and says so on standard error.
@@ -183,9 +195,10 @@ fn diagram(file: &TraceFile) -> Diagram<'_> {
 
 /// Runs the exhaustive checker on the cluster and returns the trace file of its shortest
 /// counterexample, or (inner `Err`) the verdict when there is none.
-fn counterexample(
+fn counterexample<R: Registry>(
+    registry: &R,
     args: &TraceArgs,
-    spec: &dme_cli::ClusterSpec,
+    spec: &ClusterSpec,
 ) -> Result<Result<TraceFile, String>, UsageError> {
     let check = ClusterCheckConfig {
         requests_per_node: args.sim.requests,
@@ -195,7 +208,7 @@ fn counterexample(
     };
     struct Visit {
         check: ClusterCheckConfig,
-        algorithm: Algorithm,
+        algorithm: &'static str,
         parameters: std::collections::BTreeMap<String, String>,
     }
     impl ClusterVisitor for Visit {
@@ -238,7 +251,7 @@ fn counterexample(
                 ),
             );
             Ok(Ok(TraceFile::from_counterexample::<N>(
-                self.algorithm.name(),
+                self.algorithm,
                 &structure,
                 parameters,
                 cx,
@@ -246,9 +259,12 @@ fn counterexample(
             )))
         }
     }
-    Ok(spec.build(Visit {
-        check,
-        algorithm: spec.algorithm,
-        parameters: replay::parameters(spec),
-    })??)
+    Ok(registry.cluster(
+        spec,
+        Visit {
+            check,
+            algorithm: spec.algorithm,
+            parameters: dme_lab::replay::parameters(registry, spec)?,
+        },
+    )??)
 }

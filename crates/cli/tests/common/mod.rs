@@ -31,3 +31,43 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
+
+/// An algorithm of the built-in registry, by name: what the tests iterate over.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Algorithm(pub &'static str);
+
+impl Algorithm {
+    /// Ricart and Agrawala.
+    pub const RICART_AGRAWALA: Algorithm = Algorithm("ricart-agrawala");
+
+    /// Every registered algorithm, in the registry's order.
+    pub fn all() -> Vec<Algorithm> {
+        use dme_registry::Registry;
+        dme_registry::builtin()
+            .names()
+            .into_iter()
+            .map(Algorithm)
+            .collect()
+    }
+
+    /// The algorithms `compare` and `sweep` show by default (no named variants).
+    pub fn main() -> Vec<Algorithm> {
+        use dme_registry::Registry;
+        dme_registry::builtin()
+            .main_names()
+            .into_iter()
+            .map(Algorithm)
+            .collect()
+    }
+
+    /// The name.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use dme_core::Node;
+use dme_registry::{ClusterSpec, ClusterVisitor, Describe, Registry};
 use dme_sim::{Config, Failure, Report, Stats, run};
 use serde::Serialize;
 
-use crate::registry::{ClusterSpec, ClusterVisitor};
 use crate::textbook::{self, Textbook};
 
 /// The result of one run, as `dme run --json` prints it.
@@ -71,28 +71,45 @@ impl RunSummary {
     }
 }
 
-/// Runs the cluster `spec` under `config` in the simulator.
-pub fn simulate(spec: &ClusterSpec, config: &Config) -> Result<RunSummary, String> {
+/// Runs the cluster `spec` of one of `registry`'s algorithms under `config` in the simulator.
+pub fn simulate<R: Registry>(
+    registry: &R,
+    spec: &ClusterSpec,
+    config: &Config,
+) -> Result<RunSummary, String> {
     struct Visit<'a> {
         config: &'a Config,
         spec: &'a ClusterSpec,
+        describe: &'a dyn Describe,
     }
     impl ClusterVisitor for Visit<'_> {
         type Output = Result<RunSummary, String>;
         fn visit<N: Node>(self, nodes: Vec<N>, structure: String) -> Self::Output {
             let report = run(nodes, self.config).map_err(|e| e.to_string())?;
-            Ok(summarize(self.spec, structure, report))
+            Ok(summarize(self.describe, self.spec, structure, report))
         }
     }
-    spec.build(Visit { config, spec })?
+    let describe = registry.find(spec.algorithm)?;
+    registry.cluster(
+        spec,
+        Visit {
+            config,
+            spec,
+            describe,
+        },
+    )?
 }
 
-fn summarize(spec: &ClusterSpec, structure: String, report: Report) -> RunSummary {
-    let algorithm = spec.algorithm;
-    let textbook = textbook::messages_per_entry(spec, &report);
+fn summarize(
+    describe: &dyn Describe,
+    spec: &ClusterSpec,
+    structure: String,
+    report: Report,
+) -> RunSummary {
+    let textbook = textbook::messages_per_entry(describe, spec, &report);
     let c = &report.config;
     RunSummary {
-        algorithm: algorithm.name().into(),
+        algorithm: describe.name().into(),
         nodes: report.nodes,
         structure: (!structure.is_empty()).then_some(structure),
         load: c.workload.name().into(),

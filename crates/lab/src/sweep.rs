@@ -9,11 +9,11 @@ use std::io::{self, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use dme_registry::{ClusterSpec, Registry};
 use dme_sim::Config;
 
-use crate::registry::{Algorithm, ClusterSpec};
 use crate::simulate::simulate;
-use crate::textbook::{self, Textbook};
+use crate::textbook::Textbook;
 
 /// One run of a sweep: an algorithm, a load and a cluster size.
 #[derive(Clone, Debug)]
@@ -27,8 +27,8 @@ pub struct SweepPoint {
 /// What one run of a sweep measured.
 #[derive(Clone, PartialEq, Debug)]
 pub struct SweepRow {
-    /// The algorithm.
-    pub algorithm: Algorithm,
+    /// The algorithm's name.
+    pub algorithm: &'static str,
     /// `light`, `heavy` or `random`.
     pub load: String,
     /// Number of nodes.
@@ -67,8 +67,8 @@ impl SweepRow {
 }
 
 /// Runs one point of a sweep.
-pub fn run_point(point: &SweepPoint) -> Result<SweepRow, String> {
-    let summary = simulate(&point.spec, &point.config)?;
+pub fn run_point<R: Registry>(registry: &R, point: &SweepPoint) -> Result<SweepRow, String> {
+    let summary = simulate(registry, &point.spec, &point.config)?;
     let report = &summary.report;
     let t = point.config.delay.mean();
     let in_t = |ticks: f64| if t > 0.0 { ticks / t } else { ticks };
@@ -80,7 +80,7 @@ pub fn run_point(point: &SweepPoint) -> Result<SweepRow, String> {
         entries: report.entries,
         messages: report.messages,
         messages_per_entry: report.messages_per_entry(),
-        textbook: textbook::messages_per_entry(&point.spec, report),
+        textbook: summary.textbook.clone(),
         sync_delay_t: report.sync_delay.map(|s| in_t(s.mean)),
         waiting_time_t: in_t(report.waiting_time.mean),
         response_time_t: in_t(report.response_time.mean),
@@ -94,7 +94,8 @@ pub fn run_point(point: &SweepPoint) -> Result<SweepRow, String> {
 /// Runs every point on up to `jobs` threads (at least one), calling `done` after each run (from
 /// whichever thread ran it). The rows come back in the order of `points`, whatever the number
 /// of threads. The first error (a cluster that cannot be built) is returned.
-pub fn run_points(
+pub fn run_points<R: Registry>(
+    registry: &R,
     points: &[SweepPoint],
     jobs: usize,
     done: &(dyn Fn(&SweepRow) + Sync),
@@ -112,7 +113,7 @@ pub fn run_points(
                 loop {
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&i) = order.get(k) else { break };
-                    let row = run_point(&points[i]);
+                    let row = run_point(registry, &points[i]);
                     if let Ok(row) = &row {
                         done(row);
                     }
@@ -160,8 +161,8 @@ pub fn fit_exponent(points: &[(f64, f64)]) -> Option<f64> {
 /// A fitted growth exponent of messages per entry for one algorithm and load.
 #[derive(Clone, PartialEq, Debug)]
 pub struct Exponent {
-    /// The algorithm.
-    pub algorithm: Algorithm,
+    /// The algorithm's name.
+    pub algorithm: &'static str,
     /// The load.
     pub load: String,
     /// The cluster sizes used in the fit.
@@ -173,7 +174,7 @@ pub struct Exponent {
 /// The growth exponent of messages per entry for each algorithm and load of `rows` (in the
 /// order they first appear), fitted over the sizes `lo ≤ N ≤ hi`.
 pub fn exponents(rows: &[SweepRow], lo: usize, hi: usize) -> Vec<Exponent> {
-    let mut series: Vec<(Algorithm, String)> = Vec::new();
+    let mut series: Vec<(&'static str, String)> = Vec::new();
     for r in rows {
         if !series
             .iter()
@@ -234,7 +235,7 @@ pub fn write_csv(rows: &[SweepRow], mut w: impl Write) -> io::Result<()> {
     let opt = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
     for r in rows {
         let fields = [
-            r.algorithm.name().to_string(),
+            r.algorithm.to_string(),
             r.load.clone(),
             r.nodes.to_string(),
             r.entries.to_string(),
@@ -289,7 +290,7 @@ mod tests {
         let points: Vec<SweepPoint> = [3usize, 9, 5]
             .iter()
             .flat_map(|&n| {
-                [Algorithm::RicartAgrawala, Algorithm::Raymond]
+                ["ricart-agrawala", "raymond"]
                     .map(|a| SweepPoint {
                         spec: ClusterSpec::new(a, n),
                         config: Config {
@@ -303,8 +304,9 @@ mod tests {
                     .into_iter()
             })
             .collect();
-        let one = run_points(&points, 1, &|_| {}).unwrap();
-        let three = run_points(&points, 3, &|_| {}).unwrap();
+        let registry = dme_registry::builtin();
+        let one = run_points(&registry, &points, 1, &|_| {}).unwrap();
+        let three = run_points(&registry, &points, 3, &|_| {}).unwrap();
         assert_eq!(one, three);
         assert_eq!(one.len(), 6);
         assert_eq!(one[0].nodes, 3);

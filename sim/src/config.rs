@@ -7,6 +7,18 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+/// The latest virtual time a run may reach, in ticks: 2^53 = 9,007,199,254,740,992.
+///
+/// Up to 2^53 every tick is exact as an `f64` (the report's means and rates) and as a JSON
+/// number (trace files, `--json`), and no sum of two times the simulator forms can wrap. A
+/// configuration with a duration beyond it is refused before the run ([`Config::validate`]); a
+/// run whose clock would pass it stops with an error instead of wrapping or saturating.
+pub const MAX_TIME: u64 = 1 << 53;
+
+/// `-ln(2^-53)`, rounded up: the largest factor of the mean an exponential draw can reach
+/// (the uniform variate has 53 random bits, so `1 - u >= 2^-53`).
+const EXP_TAIL: f64 = 36.74;
+
 /// A distribution of non-negative integer durations, in ticks.
 ///
 /// Written and parsed as `constant:10` (or just `10`), `uniform:5..15` (both ends included) and
@@ -42,6 +54,42 @@ impl Dist {
                 (-mean * (1.0 - u).ln()).round() as u64
             }
         }
+    }
+
+    /// The largest value a draw can take (for the exponential, the largest its 53-bit uniform
+    /// variate allows: about 36.7 times the mean), as a real number so that nothing saturates.
+    pub fn max(&self) -> f64 {
+        match *self {
+            Dist::Constant(v) => v as f64,
+            Dist::Uniform { hi, .. } => hi as f64,
+            Dist::Exponential { mean } => (mean * EXP_TAIL).ceil(),
+        }
+    }
+
+    /// Checks that every draw lies within [`MAX_TIME`]; the error names `what` (a flag or
+    /// field name) and the limit.
+    pub fn check_limit(&self, what: &str) -> Result<(), String> {
+        // Exact comparisons: an integer bound is compared as an integer.
+        let within = match *self {
+            Dist::Constant(v) => v <= MAX_TIME,
+            Dist::Uniform { hi, .. } => hi <= MAX_TIME,
+            Dist::Exponential { mean } => mean.is_finite() && self.max() <= MAX_TIME as f64,
+        };
+        if within {
+            return Ok(());
+        }
+        let limit = format!("the simulator's time limit of {MAX_TIME} ticks (2^53)");
+        Err(match *self {
+            Dist::Exponential { mean } => format!(
+                "{what} exp with mean {mean:.4e}: its draws reach {:.4e} ticks ({EXP_TAIL} times \
+                 the mean), beyond {limit}; the mean may be at most {}",
+                mean * EXP_TAIL,
+                (MAX_TIME as f64 / EXP_TAIL).floor()
+            ),
+            Dist::Constant(v) | Dist::Uniform { hi: v, .. } => {
+                format!("{what} {self}: its largest value {v} is beyond {limit}")
+            }
+        })
     }
 
     /// Whether every draw is the same value.
@@ -215,14 +263,26 @@ impl Scenario {
             if words.first() != Some(&"at") || words.get(2) != Some(&"node") {
                 return Err(bad("unrecognised line"));
             }
-            let at = number_at(1, "time")?;
+            let within = |value: u64, what: &str| -> Result<u64, String> {
+                if value > MAX_TIME {
+                    Err(bad(&format!(
+                        "{what} {value} is beyond the simulator's time limit of {MAX_TIME} ticks (2^53)"
+                    )))
+                } else {
+                    Ok(value)
+                }
+            };
+            let at = within(number_at(1, "time")?, "time")?;
             let node = u32::try_from(number_at(3, "node")?).map_err(|_| bad("node too large"))?;
             if !matches!(words.get(4), Some(&"requests") | Some(&"request")) {
                 return Err(bad("expected 'requests' after the node"));
             }
             let cs_time = match words.get(5) {
                 None => None,
-                Some(&"cs") => Some(number_at(6, "critical-section time")?),
+                Some(&"cs") => Some(within(
+                    number_at(6, "critical-section time")?,
+                    "critical-section time",
+                )?),
                 Some(_) => return Err(bad("unexpected words after 'requests'")),
             };
             if words.len() > if cs_time.is_some() { 7 } else { 5 } {
@@ -260,6 +320,63 @@ pub struct Config {
     pub full_trace: bool,
     /// How many of the last events are kept for a failure report.
     pub trace_tail: usize,
+}
+
+impl Config {
+    /// Checks, before a run of `n` nodes, that its times can be represented: every duration
+    /// (delay, cs-time, think time, scenario times, max-time) within [`MAX_TIME`], and the
+    /// critical sections of all requests, which never overlap, not already longer than that in
+    /// sum. The error names the setting and the limit. A run that passes can still reach the
+    /// limit (many messages in a row, each at the largest delay); it then stops with an error.
+    pub fn validate(&self, n: usize) -> Result<(), String> {
+        let limit = |what: &str, value: u64| {
+            if value > MAX_TIME {
+                Err(format!(
+                    "{what} {value} is beyond the simulator's time limit of {MAX_TIME} ticks (2^53)"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        self.delay.check_limit("delay")?;
+        limit("cs-time", self.cs_time)?;
+        if let Some(t) = self.max_time {
+            limit("max-time", t)?;
+        }
+        // Every critical section of the run, one after the other.
+        let total_cs: u128 = match &self.workload {
+            Workload::Scripted(s) => {
+                for r in &s.requests {
+                    limit("scenario time", r.at)?;
+                    if let Some(cs) = r.cs_time {
+                        limit("scenario critical-section time", cs)?;
+                    }
+                }
+                s.requests
+                    .iter()
+                    .map(|r| u128::from(r.cs_time.unwrap_or(self.cs_time)))
+                    .sum()
+            }
+            other => {
+                if let Workload::Random { think } = other {
+                    think.check_limit("think")?;
+                }
+                u128::from(self.cs_time) * u128::from(self.requests_per_node) * n as u128
+            }
+        };
+        if total_cs > u128::from(MAX_TIME) {
+            let count = match &self.workload {
+                Workload::Scripted(s) => format!("{} scripted requests", s.requests.len()),
+                _ => format!("{n} nodes × {} requests per node", self.requests_per_node),
+            };
+            return Err(format!(
+                "the critical sections alone ({count}, cs-time {}) last {total_cs} ticks, beyond \
+                 the simulator's time limit of {MAX_TIME} ticks (2^53)",
+                self.cs_time
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Config {

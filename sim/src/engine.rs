@@ -9,7 +9,7 @@ use dme_core::{Effect, Message, Node, NodeId, Outbox, Phase};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::{Config, Workload};
+use crate::config::{Config, MAX_TIME, Workload};
 use crate::report::{EntryRecord, Failure, FailureKind, Report, Stats};
 use crate::trace::{EventKind, MessageInfo, StableHasher, TraceEvent};
 use crate::waits::wait_for_cycle;
@@ -31,10 +31,17 @@ impl std::error::Error for SimError {}
 ///
 /// The same nodes and configuration always give the same run, event for event; the report's
 /// [`digest`](Report::digest) fingerprints it.
+///
+/// Errors: a configuration [`Config::validate`] refuses, nodes not numbered `0..n` or not idle,
+/// and a run whose virtual clock would pass [`MAX_TIME`] (it stops there: no report is made
+/// of a run whose times cannot be represented).
 pub fn run<N: Node>(nodes: Vec<N>, config: &Config) -> Result<Report, SimError> {
     let mut sim = Sim::new(nodes, config)?;
     sim.start();
     sim.event_loop();
+    if let Some(why) = sim.overflow.take() {
+        return Err(SimError(why));
+    }
     Ok(sim.finish())
 }
 
@@ -178,6 +185,8 @@ struct Sim<'c, N: Node> {
     tokens_in_flight: usize,
     failure: Option<(FailureKind, String)>,
     stopped_at_limit: bool,
+    /// The clock would have passed [`MAX_TIME`]: what, and when. The run stops.
+    overflow: Option<String>,
 
     // Metrics.
     messages: u64,
@@ -217,6 +226,7 @@ impl<'c, N: Node> Sim<'c, N> {
                 return Err(SimError(format!("{} does not start idle", node.id())));
             }
         }
+        config.validate(n).map_err(SimError)?;
         if let Workload::Scripted(s) = &config.workload {
             if let Some(r) = s.requests.iter().find(|r| r.node as usize >= n) {
                 return Err(SimError(format!(
@@ -258,6 +268,7 @@ impl<'c, N: Node> Sim<'c, N> {
             tokens_in_flight: 0,
             failure: None,
             stopped_at_limit: false,
+            overflow: None,
             messages: 0,
             by_kind: Vec::new(),
             delivered: 0,
@@ -298,6 +309,31 @@ impl<'c, N: Node> Sim<'c, N> {
         }
     }
 
+    /// The time `delta` ticks from now, or `None` (and the run stopped with an error) when it
+    /// is beyond [`MAX_TIME`].
+    #[inline]
+    fn later(&mut self, delta: u64, what: &str) -> Option<u64> {
+        match self.now.checked_add(delta) {
+            Some(t) if t <= MAX_TIME => Some(t),
+            _ => {
+                self.time_overflow(delta, what);
+                None
+            }
+        }
+    }
+
+    #[cold]
+    fn time_overflow(&mut self, delta: u64, what: &str) {
+        if self.overflow.is_none() {
+            self.overflow = Some(format!(
+                "virtual time overflow at t={}: {what} of {delta} ticks would end beyond the \
+                 simulator's time limit of {MAX_TIME} ticks (2^53); the run is stopped \
+                 (shorter delays, cs-time or think times, or fewer requests keep it within)",
+                self.now
+            ));
+        }
+    }
+
     fn fail(&mut self, kind: FailureKind, description: String) {
         if self.failure.is_none() {
             self.failure = Some((kind, description));
@@ -333,7 +369,10 @@ impl<'c, N: Node> Sim<'c, N> {
                 let think = *think;
                 for i in 0..self.n {
                     if self.take_remaining(i) {
-                        let at = think.sample(&mut self.rng);
+                        let think = think.sample(&mut self.rng);
+                        let Some(at) = self.later(think, "a think time") else {
+                            return;
+                        };
                         self.schedule(
                             at,
                             Event::Request {
@@ -419,7 +458,7 @@ impl<'c, N: Node> Sim<'c, N> {
                 }
                 Event::Release { node } => self.release(node),
             }
-            if self.failure.is_some() {
+            if self.failure.is_some() || self.overflow.is_some() {
                 break;
             }
             if matches!(self.config.workload, Workload::Light)
@@ -517,8 +556,10 @@ impl<'c, N: Node> Sim<'c, N> {
                 }
                 Workload::Random { think } => {
                     if self.take_remaining(i) {
-                        let at = self.now + think.sample(&mut self.rng);
-                        self.schedule(at, Event::Request { node, cs_time: cs });
+                        let think = think.sample(&mut self.rng);
+                        if let Some(at) = self.later(think, "a think time") {
+                            self.schedule(at, Event::Request { node, cs_time: cs });
+                        }
                     }
                 }
                 Workload::Light | Workload::Scripted(_) => {}
@@ -597,7 +638,10 @@ impl<'c, N: Node> Sim<'c, N> {
             self.tokens_in_flight += 1;
         }
         let pair = from as usize * self.n + to.index();
-        let mut deliver_at = self.now + self.config.delay.sample(&mut self.rng);
+        let delay = self.config.delay.sample(&mut self.rng);
+        let Some(mut deliver_at) = self.later(delay, "a message delay") else {
+            return;
+        };
         let mut pair_seq = 0;
         if self.config.fifo {
             // Never before the previous message on this pair; equal times keep send order
@@ -669,8 +713,9 @@ impl<'c, N: Node> Sim<'c, N> {
             record.entered_at = Some(self.now);
             self.waiting_samples.push(self.now - record.requested_at);
         }
-        let at = self.now + self.cs_time[i];
-        self.schedule(at, Event::Release { node });
+        if let Some(at) = self.later(self.cs_time[i], "a critical section") {
+            self.schedule(at, Event::Release { node });
+        }
     }
 
     fn liveness(&mut self) {

@@ -51,7 +51,7 @@ pub mod trace;
 pub mod tracefile;
 mod waits;
 
-pub use config::{Config, Dist, Scenario, ScriptedRequest, Workload};
+pub use config::{Config, Dist, MAX_TIME, Scenario, ScriptedRequest, Workload};
 pub use engine::{SimError, run};
 pub use report::{EntryRecord, Failure, FailureKind, NO_FIGURE, Report, Stats, figure, ratio};
 pub use trace::{EventKind, MessageInfo, TraceEvent};

@@ -13,6 +13,10 @@ use super::engine::{
 };
 use super::hash::fingerprint;
 
+/// The largest cluster the checker's model can number: every channel `from * n + to` fits in
+/// a `u32`.
+const MAX_CHECK_NODES: usize = 65_535;
+
 /// How [`check_cluster`] explores a cluster.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
 pub struct ClusterCheckConfig {
@@ -318,6 +322,14 @@ impl<N: Node> Cluster<N> {
     pub fn new(nodes: Vec<N>, requests_per_node: u32, fifo: bool) -> Result<Self, Error> {
         if nodes.is_empty() {
             return Err(Error::InvalidCluster("no nodes".into()));
+        }
+        // Channels are numbered `from * n + to` in 32 bits.
+        if nodes.len() > MAX_CHECK_NODES {
+            return Err(Error::InvalidCluster(format!(
+                "{} nodes: the checker's channels are numbered in 32 bits, so at most \
+                 {MAX_CHECK_NODES} nodes",
+                nodes.len()
+            )));
         }
         if let Some((i, node)) = nodes
             .iter()

@@ -18,16 +18,16 @@ pub struct CheckArgs {
     #[arg(long, short, value_parser = parse_algorithm)]
     pub algorithm: Algorithm,
     /// Number of nodes (2 to 8; the search is exhaustive, 3 or 4 is typical).
-    #[arg(long, short, default_value_t = 3)]
+    #[arg(long, short, default_value_t = 3, allow_negative_numbers = true, value_parser = super::parse_count::<usize>)]
     pub nodes: usize,
     /// Critical-section requests each node makes (R, at least 1).
-    #[arg(long, short, default_value_t = 1)]
+    #[arg(long, short, default_value_t = 1, allow_negative_numbers = true, value_parser = super::parse_count::<u32>)]
     pub requests: u32,
     /// Let messages between two nodes overtake each other (channels are multisets).
     #[arg(long)]
     pub no_fifo: bool,
     /// Stop after this many distinct states ("bound reached, no violation within it").
-    #[arg(long, value_name = "M", default_value_t = 10_000_000)]
+    #[arg(long, value_name = "M", default_value_t = 10_000_000, allow_negative_numbers = true, value_parser = super::parse_count::<u64>)]
     pub max_states: u64,
     /// Do not report deadlocks (states where requests are outstanding and nothing can move).
     #[arg(long)]
@@ -41,7 +41,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
     /// Seed for structures drawn at random (--tree random).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = super::parse_seed)]
     pub seed: u64,
     #[command(flatten)]
     pub cluster: ClusterArgs,

@@ -12,7 +12,7 @@ use super::{
 #[derive(Args, Debug)]
 pub struct CompareArgs {
     /// Cluster sizes.
-    #[arg(long, value_delimiter = ',', default_value = "4,16,64")]
+    #[arg(long, value_delimiter = ',', default_value = "4,16,64", allow_negative_numbers = true, value_parser = super::parse_count::<usize>)]
     pub nodes: Vec<usize>,
     /// Loads.
     #[arg(long, value_delimiter = ',', default_value = "light,heavy", value_parser = ["light", "heavy", "random"])]

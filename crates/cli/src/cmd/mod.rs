@@ -5,7 +5,7 @@ use std::sync::RwLock;
 
 use clap::Args;
 use dme_registry::{ClusterSpec, Describe, Params, parameter_names};
-use dme_sim::{Config, Dist, Scenario, Workload};
+use dme_sim::{Config, Dist, MAX_TIME, Scenario, Workload};
 
 pub mod algorithms;
 pub mod check;
@@ -66,7 +66,7 @@ pub struct ClusterArgs {
     #[arg(long, value_parser = parse_tree)]
     pub tree: Option<String>,
     /// Raymond: the initial token holder (default: the tree's root).
-    #[arg(long, value_name = "ID", value_parser = parse_holder)]
+    #[arg(long, value_name = "ID", allow_negative_numbers = true, value_parser = parse_holder)]
     pub holder: Option<String>,
     /// Any parameter of the algorithm, NAME=VALUE (repeatable; `dme algorithms` lists them).
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
@@ -119,30 +119,81 @@ impl ClusterArgs {
 #[derive(Args, Debug, Clone)]
 pub struct SimArgs {
     /// Critical-section entries each node asks for.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = parse_requests)]
     pub requests: u32,
     /// Seed of the run's randomness; the same seed replays the same run.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: u64,
     /// Message delay: constant:T, uniform:LO..HI or exp:MEAN (ticks).
-    #[arg(long, default_value = "constant:10", value_parser = parse_dist)]
+    #[arg(long, default_value = "constant:10", allow_negative_numbers = true, value_parser = parse_dist)]
     pub delay: Dist,
     /// Time a node holds the critical section (ticks).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = parse_ticks)]
     pub cs_time: u64,
     /// Think time between requests under `--load random`.
-    #[arg(long, default_value = "exp:20", value_parser = parse_dist)]
+    #[arg(long, default_value = "exp:20", allow_negative_numbers = true, value_parser = parse_dist)]
     pub think: Dist,
     /// Let messages between two nodes overtake each other.
     #[arg(long)]
     pub no_fifo: bool,
     /// Stop at this virtual time; requests outstanding then fail the liveness check.
-    #[arg(long, value_name = "TICKS")]
+    #[arg(long, value_name = "TICKS", allow_negative_numbers = true, value_parser = parse_ticks)]
     pub max_time: Option<u64>,
 }
 
+// Every numeric flag parses through one of these, with `allow_negative_numbers` so that a
+// negative value reaches the parser and gets its message (not clap's "unexpected argument").
+
+/// A distribution of durations (`--delay`, `--think`) whose every draw is within the
+/// simulator's time limit.
 pub fn parse_dist(s: &str) -> Result<Dist, String> {
-    s.parse()
+    let dist: Dist = s.parse()?;
+    dist.check_limit("distribution")?;
+    Ok(dist)
+}
+
+/// A duration in ticks (`--cs-time`, `--max-time`): a whole number from 0 to the simulator's
+/// time limit.
+pub fn parse_ticks(s: &str) -> Result<u64, String> {
+    let ticks: u64 = s.trim().parse().map_err(|_| {
+        format!("a duration is a whole number of ticks from 0 to {MAX_TIME}, got '{s}'")
+    })?;
+    if ticks > MAX_TIME {
+        return Err(format!(
+            "{ticks} ticks is beyond the simulator's time limit of {MAX_TIME} ticks (2^53)"
+        ));
+    }
+    Ok(ticks)
+}
+
+/// A seed: any whole number from 0 to 2^64 - 1.
+pub fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("a seed is a whole number from 0 to {}, got '{s}'", u64::MAX))
+}
+
+/// Critical-section requests per node (`--requests`): at least 1.
+pub fn parse_requests(s: &str) -> Result<u32, String> {
+    let r: u32 = s.trim().parse().map_err(|_| {
+        format!(
+            "the number of requests is a whole number from 1 to {}, got '{s}'",
+            u32::MAX
+        )
+    })?;
+    if r == 0 {
+        return Err(
+            "at least 1 request per node is needed (with none there is nothing to run)".into(),
+        );
+    }
+    Ok(r)
+}
+
+/// A count (`--nodes`, `--jobs`, `--max-states`, …): a whole number from 0 up.
+pub fn parse_count<T: std::str::FromStr>(s: &str) -> Result<T, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("expected a whole number from 0 up, got '{s}'"))
 }
 
 /// A registered algorithm's name or alias.

@@ -16,7 +16,7 @@ pub struct RunArgs {
     #[arg(long, short, value_parser = parse_algorithm)]
     pub algorithm: Algorithm,
     /// Number of nodes (at least 2).
-    #[arg(long, short, default_value_t = 5)]
+    #[arg(long, short, default_value_t = 5, allow_negative_numbers = true, value_parser = super::parse_count::<usize>)]
     pub nodes: usize,
     /// Workload: light, heavy or random.
     #[arg(long, default_value = "heavy", value_parser = ["light", "heavy", "random"])]

@@ -24,7 +24,9 @@ pub struct SweepArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "4,9,16,36,64,144,256,576,1024"
+        default_value = "4,9,16,36,64,144,256,576,1024",
+        allow_negative_numbers = true,
+        value_parser = super::parse_count::<usize>
     )]
     pub nodes: Vec<usize>,
     /// Loads.
@@ -38,13 +40,13 @@ pub struct SweepArgs {
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub out_dir: PathBuf,
     /// Runs in parallel (default: the number of CPUs). The results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = super::parse_count::<usize>)]
     pub jobs: Option<usize>,
     /// Smallest N of the growth-exponent fit.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, allow_negative_numbers = true, value_parser = super::parse_count::<usize>)]
     pub fit_from: usize,
     /// Largest N of the growth-exponent fit.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, allow_negative_numbers = true, value_parser = super::parse_count::<usize>)]
     pub fit_to: usize,
     /// Print the tables as Markdown (as in docs/results.md) instead of plain text.
     #[arg(long)]

@@ -24,7 +24,7 @@ pub struct TraceArgs {
     #[arg(long, short, value_parser = parse_algorithm, required_unless_present_any = ["from", "every_algorithm"])]
     pub algorithm: Option<Algorithm>,
     /// Number of nodes (a diagram reads well up to about 8).
-    #[arg(long, short, default_value_t = 4)]
+    #[arg(long, short, default_value_t = 4, allow_negative_numbers = true, value_parser = super::parse_count::<usize>)]
     pub nodes: usize,
     /// Workload: light, heavy or random.
     #[arg(long, default_value = "heavy", value_parser = ["light", "heavy", "random"])]
@@ -48,7 +48,7 @@ pub struct TraceArgs {
     #[arg(long)]
     pub counterexample: bool,
     /// With --counterexample: stop the search after this many distinct states.
-    #[arg(long, default_value_t = 2_000_000, value_name = "STATES")]
+    #[arg(long, default_value_t = 2_000_000, value_name = "STATES", allow_negative_numbers = true, value_parser = super::parse_count::<u64>)]
     pub max_states: u64,
     /// Also write the trace file (JSON) of what is drawn.
     #[arg(long, value_name = "FILE")]

@@ -479,7 +479,8 @@ fn the_descriptor_light_figure_equals_the_simulator() {
                 nodes: n,
                 params: &params,
                 seed: 0,
-                entries: &entries,
+                requests: &entries,
+                entries: entries.len() as u64,
             };
             assert_eq!(
                 figures.light.messages_per_entry.value(&facts),

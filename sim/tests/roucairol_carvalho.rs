@@ -223,7 +223,8 @@ fn the_descriptor_light_figure_equals_the_simulator() {
             nodes: n,
             params: &params,
             seed: 0,
-            entries: &entries,
+            requests: &entries,
+            entries: entries.len() as u64,
         };
         let figure = dme_roucairol_carvalho::describe::Descriptor.figures();
         assert_eq!(

@@ -533,7 +533,8 @@ fn the_descriptor_figure_equals_the_simulator_at_every_load() {
                     nodes: n,
                     params: &params,
                     seed: 0,
-                    entries: &entries,
+                    requests: &entries,
+                    entries: entries.len() as u64,
                 };
                 let figure = if load == 0 {
                     figures.light

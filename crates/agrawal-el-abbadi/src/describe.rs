@@ -19,7 +19,7 @@ pub struct Descriptor;
 fn others(times: usize, f: &Facts<'_>) -> Option<f64> {
     let quorums = Tree::new(f.nodes).ok()?.quorums().ok()?;
     let mut total = 0usize;
-    for &e in f.entries {
+    for &e in f.requests {
         total += quorums.quorum(e)?.iter().filter(|&&m| m != e).count();
     }
     per_entry(times * total, f)
@@ -140,7 +140,8 @@ mod tests {
             nodes: 7,
             params: &params,
             seed: 0,
-            entries: &entries,
+            requests: &entries,
+            entries: entries.len() as u64,
         };
         let figures = Descriptor.figures();
         assert_eq!(figures.light.messages_per_entry.value(&facts), Some(6.0));

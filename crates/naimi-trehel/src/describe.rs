@@ -21,7 +21,7 @@ fn path_reversals(f: &Facts<'_>) -> Option<f64> {
     *father.first_mut()? = None;
     let mut total = 0usize;
     let mut path = Vec::new();
-    for e in f.entries {
+    for e in f.requests {
         let x = e.index();
         path.clear();
         let mut y = *father.get(x)?;

@@ -25,7 +25,7 @@ fn missing_permissions(f: &Facts<'_>) -> Option<f64> {
     // last, or at the smaller id when neither has.
     let mut last: Vec<Option<usize>> = vec![None; n];
     let mut total = 0usize;
-    for (k, e) in f.entries.iter().enumerate() {
+    for (k, e) in f.requests.iter().enumerate() {
         let i = e.index();
         if i >= n {
             return None;
@@ -135,7 +135,8 @@ mod tests {
                 nodes,
                 params: &params,
                 seed: 0,
-                entries: &entries,
+                requests: &entries,
+                entries: entries.len() as u64,
             };
             missing_permissions(&facts).map(|v| v * entries.len() as f64)
         };

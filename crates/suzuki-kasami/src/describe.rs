@@ -19,7 +19,7 @@ pub struct Descriptor;
 fn moves(f: &Facts<'_>) -> Option<f64> {
     let mut holder = NodeId(0);
     let mut total = 0usize;
-    for &e in f.entries {
+    for &e in f.requests {
         if e != holder {
             total += f.nodes;
         }

@@ -45,6 +45,7 @@ pub use dme_core;
 pub mod check;
 mod config;
 mod engine;
+pub mod overlink;
 mod report;
 pub mod trace;
 pub mod tracefile;

@@ -68,9 +68,10 @@ pub fn builtin() -> impl Registry + Clone {
         .with(dme_raymond::describe::Descriptor)
         .with(dme_roucairol_carvalho::describe::Descriptor)
         .with(dme_agrawal_el_abbadi::describe::Descriptor)
-        .with(dme_lodha_kshemkalyani::describe::Descriptor)
         .with(dme_suzuki_kasami::describe::Descriptor)
         .with(dme_naimi_trehel::describe::Descriptor)
+        .with(dme_lodha_kshemkalyani::describe::Descriptor)
+        .with(dme_central::describe::Descriptor)
 }
 
 /// The largest cluster any dme tool builds.

@@ -38,6 +38,10 @@
 //! [`Node::GRANTS_IN_STAMP_ORDER`]: dme_core::Node::GRANTS_IN_STAMP_ORDER
 //! [`Node::TOKEN_BASED`]: dme_core::Node::TOKEN_BASED
 
+/// The node contract, re-exported so that a crate writing its own algorithm and running it
+/// here needs only `dme-sim` (and `serde`, for its message type's derive).
+pub use dme_core;
+
 pub mod check;
 mod config;
 mod engine;

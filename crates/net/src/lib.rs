@@ -38,25 +38,37 @@
 //! every peer's connection (its incoming direction); no tie-breaking between simultaneous
 //! dials is needed. A lost outgoing connection is redialled after
 //! [`Config::reconnect_initial`], doubling up to [`Config::reconnect_max`] while dialling
-//! fails. A new connection from a peer replaces the previous one.
+//! fails or the peer refuses us. A new connection from a peer replaces the previous one.
 //!
 //! **Wire.** Length-prefixed frames ([`wire::codec`]: 4-byte big-endian length, at most
 //! [`Config::max_frame_len`] bytes), each a version byte ([`wire::WIRE_VERSION`]) and a
 //! postcard-encoded [`wire::Frame`]: `Hello { from, to, incarnation }`, `Data { seq, clock,
-//! msg }`, `Ack { seq }`. A garbage, oversized, truncated or wrong-version frame, a bad
+//! msg }`, `Ack { seq }`, `Refuse { reason }` (the last one new; the others are encoded exactly
+//! as before, so an older node still talks to a newer one, and only fails to decode a refusal). A garbage, oversized, truncated or wrong-version frame, a bad
 //! handshake or a protocol violation closes that connection with a `warn!` log line ("rejected
 //! connection: …") and counts in [`Status::rejected_connections`]; it never panics and never
 //! reaches the node. [`wire::decode_frame`] is the pure decoder (fuzzed by proptest).
 //!
-//! **Delivery.** The algorithms assume reliable channels (Lamport's: reliable FIFO). Messages
-//! from i to j are numbered 1, 2, 3, … and kept by i until j acknowledges them; after a
-//! reconnection, j first acknowledges what it has delivered, then i resends the rest in order,
-//! and j drops any number it has already delivered. So a dropped connection loses, duplicates
-//! and reorders nothing: every message is delivered exactly once, in sending order per pair.
-//! A peer that comes back with another `incarnation` (it restarted and lost its state) is
-//! refused: the classic algorithms do not tolerate crashes, and a restarted node would break
-//! them. The retransmission buffer is unbounded; it only holds messages a peer has not yet
-//! acknowledged.
+//! **Delivery.** The algorithms assume reliable channels (Lamport's: reliable FIFO). The link
+//! protocol is [`dme_link`]'s Sans-IO state machine, one [`dme_link::Link`] per peer, owned by
+//! the driver task together with the node: messages from i to j are numbered 1, 2, 3, … and
+//! kept by i until j acknowledges them; after a reconnection, j first acknowledges what it has
+//! delivered, then i resends the rest in order, and j drops any number it has already
+//! delivered. So a dropped connection loses, duplicates and reorders nothing: every message is
+//! delivered exactly once, in sending order per pair. The tasks around it only move bytes: one
+//! per connection (decode what it reads, write what it is given), one accepting, one per dial.
+//!
+//! **Restarts.** A peer that comes back with another `incarnation` (it restarted and lost its
+//! state), or whose answer to our `Hello` acknowledges fewer messages than it had, is refused:
+//! the classic algorithms do not tolerate crashes, and a restarted node would break them. The
+//! refusing node sends a `Refuse` frame saying why before it closes; the refused node logs
+//! `n0 refuses us: we restarted and lost our state; …`, [`Status`] shows it, and
+//! [`Handle::lock`] fails with [`Error::Refused`] instead of waiting forever. The refused node
+//! keeps redialling with a backoff that doubles up to [`Config::reconnect_max`] and is reset
+//! only by a connection that made progress, and repeated warnings are logged once per peer and
+//! reason per [`Config::warn_interval`], with a count of those left out. (Letting a restarted
+//! node rejoin safely is future work.) The retransmission buffer is unbounded; it only holds
+//! messages a peer has not yet acknowledged.
 //!
 //! **Timeouts.** [`Handle::try_lock_for`] gives up with [`Error::Timeout`], which names the
 //! nodes this node still waits for ([`dme_core::Node::waiting_for`]) and the peers it has lost
@@ -93,10 +105,18 @@
 //! process over loopback and prints messages and wall time per entry (8 messages, a median of
 //! about 0.15 ms per entry on a 2-core machine).
 
+mod config;
+mod conn;
+mod core;
 mod driver;
-mod inbound;
-mod link;
+mod handle;
+mod status;
+mod throttle;
 pub mod wire;
 
-pub use driver::{Config, Driver, Error, Guard, Handle, PeerStatus, Status};
+pub use config::{Config, Error};
+pub use dme_link::Refusal;
+pub use driver::Driver;
+pub use handle::{Guard, Handle};
+pub use status::{PeerStatus, Status};
 pub use wire::{Frame, WireError, decode_frame, encode_frame};

@@ -10,6 +10,7 @@ use std::fmt;
 
 use bytes::Bytes;
 use dme_core::NodeId;
+use dme_link::{self as link, Refusal};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio_util::codec::LengthDelimitedCodec;
@@ -29,7 +30,8 @@ pub const LENGTH_PREFIX_LEN: usize = 4;
 ///
 /// Each ordered pair of nodes (i, j) uses its own TCP connection, dialled by i: i sends
 /// [`Hello`](Frame::Hello) and then [`Data`](Frame::Data); j answers with
-/// [`Ack`](Frame::Ack)s only.
+/// [`Ack`](Frame::Ack)s only; either may send [`Refuse`](Frame::Refuse) before closing. The
+/// protocol behind them is `dme_link`'s; these are its frames as they travel on TCP.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub enum Frame<M> {
     /// The first frame on a connection: who is dialling whom.
@@ -60,6 +62,65 @@ pub enum Frame<M> {
         /// The highest sequence number delivered so far (0: none).
         seq: u64,
     },
+    /// Sent, on either connection, just before closing it: why this node refuses the peer
+    /// (typically: the peer restarted and lost its state). The refused node logs it and
+    /// answers `lock` with [`Error::Refused`](crate::Error::Refused). Added after the other
+    /// three, which are encoded as before.
+    Refuse {
+        /// Why.
+        reason: Refusal,
+    },
+}
+
+/// What a `Data` frame carries through the link: the fencing clock and the message.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct Stamped<M> {
+    pub clock: u64,
+    pub msg: M,
+}
+
+impl<M> From<Frame<M>> for link::Frame<Stamped<M>> {
+    fn from(frame: Frame<M>) -> Self {
+        match frame {
+            Frame::Hello {
+                from,
+                to,
+                incarnation,
+            } => link::Frame::Hello {
+                from,
+                to,
+                incarnation,
+            },
+            Frame::Data { seq, clock, msg } => link::Frame::Data {
+                seq,
+                payload: Stamped { clock, msg },
+            },
+            Frame::Ack { seq } => link::Frame::Ack { seq },
+            Frame::Refuse { reason } => link::Frame::Refuse { reason },
+        }
+    }
+}
+
+impl<M> From<link::Frame<Stamped<M>>> for Frame<M> {
+    fn from(frame: link::Frame<Stamped<M>>) -> Self {
+        match frame {
+            link::Frame::Hello {
+                from,
+                to,
+                incarnation,
+            } => Frame::Hello {
+                from,
+                to,
+                incarnation,
+            },
+            link::Frame::Data {
+                seq,
+                payload: Stamped { clock, msg },
+            } => Frame::Data { seq, clock, msg },
+            link::Frame::Ack { seq } => Frame::Ack { seq },
+            link::Frame::Refuse { reason } => Frame::Refuse { reason },
+        }
+    }
 }
 
 /// Why a frame was rejected.

@@ -66,6 +66,11 @@ pub fn builtin() -> impl Registry + Clone {
         .with(dme_maekawa::describe::Descriptor)
         .with(dme_maekawa::describe::NoDeadlockHandling)
         .with(dme_raymond::describe::Descriptor)
+        .with(dme_roucairol_carvalho::describe::Descriptor)
+        .with(dme_agrawal_el_abbadi::describe::Descriptor)
+        .with(dme_suzuki_kasami::describe::Descriptor)
+        .with(dme_naimi_trehel::describe::Descriptor)
+        .with(dme_lodha_kshemkalyani::describe::Descriptor)
         .with(dme_central::describe::Descriptor)
 }
 
@@ -331,13 +336,20 @@ impl ClusterSpec {
     }
 
     /// The facts a textbook figure is evaluated from, for a run of this cluster whose requests
-    /// were made by `requests` (in the order issued) and granted `entries` times.
-    pub fn facts<'a>(&'a self, requests: &'a [NodeId], entries: u64) -> Facts<'a> {
+    /// were made by `requests` (in the order issued), whose entries were made by `entered` (in
+    /// the order entered), `entries` in all.
+    pub fn facts<'a>(
+        &'a self,
+        requests: &'a [NodeId],
+        entered: &'a [NodeId],
+        entries: u64,
+    ) -> Facts<'a> {
         Facts {
             nodes: self.nodes,
             params: &self.params,
             seed: self.seed,
             requests,
+            entered,
             entries,
         }
     }

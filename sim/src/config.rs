@@ -153,7 +153,10 @@ impl fmt::Display for Workload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Workload::Random { think } => write!(f, "random (think {think})"),
-            Workload::Scripted(s) => write!(f, "scripted ({} requests)", s.requests.len()),
+            Workload::Scripted(s) => {
+                let n = s.requests.len();
+                write!(f, "scripted ({n} request{})", if n == 1 { "" } else { "s" })
+            }
             other => f.write_str(other.name()),
         }
     }
@@ -279,15 +282,19 @@ impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "seed {}, load {}, delay {}, {}, cs-time {}, {} request{} per node",
+            "seed {}, load {}, delay {}, {}, cs-time {}",
             self.seed,
             self.workload,
             self.delay,
             if self.fifo { "FIFO" } else { "no FIFO" },
             self.cs_time,
-            self.requests_per_node,
-            if self.requests_per_node == 1 { "" } else { "s" }
-        )
+        )?;
+        // A scenario says itself how many requests each node makes.
+        if !matches!(self.workload, Workload::Scripted(_)) {
+            let r = self.requests_per_node;
+            write!(f, ", {r} request{} per node", if r == 1 { "" } else { "s" })?;
+        }
+        Ok(())
     }
 }
 

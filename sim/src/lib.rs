@@ -45,6 +45,7 @@ pub use dme_core;
 pub mod check;
 mod config;
 mod engine;
+pub mod overlink;
 mod report;
 pub mod trace;
 pub mod tracefile;
@@ -52,6 +53,6 @@ mod waits;
 
 pub use config::{Config, Dist, Scenario, ScriptedRequest, Workload};
 pub use engine::{SimError, run};
-pub use report::{EntryRecord, Failure, FailureKind, Report, Stats};
+pub use report::{EntryRecord, Failure, FailureKind, NO_FIGURE, Report, Stats, figure, ratio};
 pub use trace::{EventKind, MessageInfo, TraceEvent};
 pub use waits::{wait_for_cycle, wait_for_graph};

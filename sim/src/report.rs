@@ -46,12 +46,52 @@ impl Stats {
     }
 }
 
+impl Stats {
+    /// The mean, `None` when there are no samples (then `mean` is a placeholder 0).
+    pub fn sample_mean(&self) -> Option<f64> {
+        (self.count > 0).then_some(self.mean)
+    }
+
+    /// These statistics, `None` when there are no samples.
+    pub fn if_any(self) -> Option<Stats> {
+        (self.count > 0).then_some(self)
+    }
+}
+
+/// The mark of a figure with nothing to show (no sample, or a ratio to zero).
+pub const NO_FIGURE: &str = "–";
+
+/// A figure as people read it: `value` with `decimals` decimals, or [`NO_FIGURE`] when there is
+/// none or it is not a finite number. The one formatter of every figure `dme` prints (in JSON
+/// the same absence is `null`).
+pub fn figure(value: Option<f64>, decimals: usize) -> String {
+    match value {
+        Some(v) if v.is_finite() => format!("{v:.decimals$}"),
+        _ => NO_FIGURE.to_string(),
+    }
+}
+
+/// `num / den`, `None` when `den` is zero or the quotient is not finite: a ratio with nothing
+/// to divide by is no figure, not 0 and not NaN.
+pub fn ratio(num: f64, den: f64) -> Option<f64> {
+    let q = num / den;
+    (den != 0.0 && q.is_finite()).then_some(q)
+}
+
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.count == 0 {
+            return write!(f, "{NO_FIGURE} (n=0)");
+        }
         write!(
             f,
-            "mean {:.2}  min {}  p50 {}  p99 {}  max {}  (n={})",
-            self.mean, self.min, self.p50, self.p99, self.max, self.count
+            "mean {}  min {}  p50 {}  p99 {}  max {}  (n={})",
+            figure(Some(self.mean), 2),
+            self.min,
+            self.p50,
+            self.p99,
+            self.max,
+            self.count
         )
     }
 }
@@ -194,6 +234,21 @@ impl Report {
         }
     }
 
+    /// Network messages per critical-section entry, `None` when nothing was entered.
+    pub fn messages_per_entry_if_any(&self) -> Option<f64> {
+        self.per_entry(self.messages)
+    }
+
+    /// `count` per critical-section entry, `None` when nothing was entered.
+    pub fn per_entry(&self, count: u64) -> Option<f64> {
+        ratio(count as f64, self.entries as f64)
+    }
+
+    /// Critical-section entries per 1,000 ticks, `None` when no virtual time passed.
+    pub fn throughput_if_any(&self) -> Option<f64> {
+        ratio(self.entries as f64 * 1000.0, self.end_time as f64)
+    }
+
     /// Critical-section entries per 1,000 ticks of virtual time.
     pub fn throughput(&self) -> f64 {
         if self.end_time == 0 {
@@ -251,33 +306,41 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "messages            {} ({:.3} per entry)",
+            "messages            {} ({} per entry)",
             self.messages,
-            self.messages_per_entry()
+            figure(self.messages_per_entry_if_any(), 3)
         )?;
         for (kind, count) in &self.messages_by_kind {
-            let per = if self.entries == 0 {
-                0.0
-            } else {
-                *count as f64 / self.entries as f64
-            };
-            writeln!(f, "  {kind:<17} {count} ({per:.3} per entry)")?;
+            let per = figure(self.per_entry(*count), 3);
+            writeln!(f, "  {kind:<17} {count} ({per} per entry)")?;
         }
         match &self.sync_delay {
             Some(s) => writeln!(f, "sync delay          {s}")?,
-            None => writeln!(f, "sync delay          - (no node ever waited)")?,
+            None => writeln!(f, "sync delay          {NO_FIGURE} (no node ever waited)")?,
         }
         writeln!(f, "waiting time        {}", self.waiting_time)?;
         writeln!(f, "response time       {}", self.response_time)?;
         writeln!(
             f,
-            "throughput          {:.3} entries per 1000 ticks (run ended at t={})",
-            self.throughput(),
+            "throughput          {} entries per 1000 ticks (run ended at t={})",
+            figure(self.throughput_if_any(), 3),
             self.end_time
         )?;
         writeln!(f, "trace digest        {:016x}", self.digest)?;
+        // The line names the check already: only what failed follows it ("liveness  deadlock:
+        // …", not "liveness  liveness: deadlock: …").
+        let outcome = |kinds: &[FailureKind]| match &self.failure {
+            Some(x) if kinds == [FailureKind::Liveness] && x.kind == FailureKind::Liveness => {
+                x.description.clone()
+            }
+            _ => self.check(kinds),
+        };
         writeln!(f, "safety              {}", self.safety())?;
-        writeln!(f, "liveness            {}", self.liveness())?;
+        writeln!(
+            f,
+            "liveness            {}",
+            outcome(&[FailureKind::Liveness])
+        )?;
         if let Some(failure) = &self.failure {
             write!(f, "\n{failure}")?;
         }

@@ -9,6 +9,7 @@
 
 use dme_agrawal_el_abbadi::Tree;
 use dme_core::{Effect, Error, Node, NodeId, Outbox, Phase};
+use dme_lodha_kshemkalyani::{LkMessage, LodhaKshemkalyani};
 use dme_maekawa::{Maekawa, Quorums};
 use dme_roucairol_carvalho::{RcMessage, RoucairolCarvalho};
 use dme_sim::check::{ClusterCheckConfig, check_cluster};
@@ -481,4 +482,158 @@ fn agrawal_el_abbadi_mutants_are_caught() {
         },
     ];
     verify("Agrawal–El Abbadi", rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lodha–Kshemkalyani
+
+/// A deliberate Lodha–Kshemkalyani bug.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum LkBug {
+    /// Leaving the critical section, the FLUSH to the next concurrent request is not sent.
+    ForgetsTheFlush,
+    /// Leaving the critical section, the kept (non-concurrent) REQUESTs are not answered.
+    ForgetsKeptReplies,
+    /// A requesting site also answers a REQUEST with REPLY at once, as in Ricart–Agrawala: the
+    /// REPLY says the sender's request is served when it is not.
+    RepliesWhileRequesting,
+    /// The textbook's REQUEST without the sender's previous request: a site can wait for ever
+    /// behind a served request.
+    IgnoresPreviousRequest,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+struct LkMutant {
+    inner: LodhaKshemkalyani,
+    bug: LkBug,
+}
+
+fn lk_mutants(n: usize, bug: LkBug) -> Vec<LkMutant> {
+    each(n, LodhaKshemkalyani::new)
+        .into_iter()
+        .map(|inner| LkMutant { inner, bug })
+        .collect()
+}
+
+impl Node for LkMutant {
+    type Message = LkMessage;
+    const GRANTS_IN_STAMP_ORDER: bool = true;
+
+    fn id(&self) -> NodeId {
+        self.inner.id()
+    }
+
+    fn request(&mut self, out: &mut Outbox<LkMessage>) -> Result<(), Error> {
+        self.inner.request(out)
+    }
+
+    fn release(&mut self, out: &mut Outbox<LkMessage>) -> Result<(), Error> {
+        let mut mine = Outbox::new();
+        self.inner.release(&mut mine)?;
+        let bug = self.bug;
+        pass(&mut mine, out, |e| match e {
+            Effect::Send {
+                msg: LkMessage::Flush { .. },
+                ..
+            } => bug != LkBug::ForgetsTheFlush,
+            Effect::Send {
+                msg: LkMessage::Reply { .. },
+                ..
+            } => bug != LkBug::ForgetsKeptReplies,
+            _ => true,
+        });
+        Ok(())
+    }
+
+    fn on_message(
+        &mut self,
+        from: NodeId,
+        msg: LkMessage,
+        out: &mut Outbox<LkMessage>,
+    ) -> Result<(), Error> {
+        let msg = match msg {
+            LkMessage::Request {
+                sequence_number, ..
+            } if self.bug == LkBug::IgnoresPreviousRequest => LkMessage::Request {
+                sequence_number,
+                previous: 0,
+            },
+            other => other,
+        };
+        let active = self.inner.phase() != Phase::Idle;
+        self.inner.on_message(from, msg, out)?;
+        if let (
+            LkBug::RepliesWhileRequesting,
+            true,
+            LkMessage::Request {
+                sequence_number, ..
+            },
+        ) = (self.bug, active, msg)
+        {
+            let mine = self.inner.request_stamp().map_or(0, |s| s.clock);
+            out.send(
+                from,
+                LkMessage::Reply {
+                    sequence_number: mine,
+                    answers: sequence_number,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn phase(&self) -> Phase {
+        self.inner.phase()
+    }
+
+    fn waiting_for(&self) -> Vec<NodeId> {
+        self.inner.waiting_for()
+    }
+
+    fn request_stamp(&self) -> Option<dme_core::Stamp> {
+        self.inner.request_stamp()
+    }
+}
+
+#[test]
+fn lodha_kshemkalyani_mutants_are_caught() {
+    let cases = [
+        ("forgets the FLUSH", LkBug::ForgetsTheFlush, 2, 1),
+        ("forgets the kept REPLYs", LkBug::ForgetsKeptReplies, 2, 2),
+        (
+            "replies while requesting",
+            LkBug::RepliesWhileRequesting,
+            2,
+            1,
+        ),
+        (
+            "REQUEST without the previous request",
+            LkBug::IgnoresPreviousRequest,
+            3,
+            2,
+        ),
+    ];
+    let caught = |check, steps, states, seed, sim| Caught {
+        check,
+        steps,
+        states,
+        seed: Some(seed),
+        sim: Some(sim),
+    };
+    use FailureKind::{Liveness, Safety};
+    let expected = [
+        caught("deadlock", 5, 23, 1, Liveness),
+        caught("deadlock", 10, 131, 1, Liveness),
+        caught("safety", 5, 20, 5, Safety),
+        caught("deadlock", 19, 24_385, 23, Liveness),
+    ];
+    let rows = cases
+        .into_iter()
+        .zip(expected)
+        .map(|((name, bug, n, r), expected)| {
+            let (got, trace) = catch(|| lk_mutants(n, bug), r, true);
+            (name, scope(n, r, true), got, trace, expected)
+        })
+        .collect();
+    verify("Lodha–Kshemkalyani", rows);
 }

@@ -474,13 +474,12 @@ fn the_descriptor_light_figure_equals_the_simulator() {
         for fifo in [true, false] {
             let config = token_common::random_config(n as u64, fifo, 0);
             let report = simulate(n, &config);
-            let entries: Vec<NodeId> = report.entry_log.iter().map(|e| e.node).collect();
+            let requests: Vec<NodeId> = report.entry_log.iter().map(|e| e.node).collect();
             let facts = Facts {
                 nodes: n,
                 params: &params,
                 seed: 0,
-                requests: &entries,
-                entered: &entries,
+                requests: &requests,
                 entries: report.entries,
             };
             assert_eq!(

@@ -224,8 +224,7 @@ fn the_descriptor_light_figure_equals_the_simulator() {
             params: &params,
             seed: 0,
             requests: &entries,
-            entered: &entries,
-            entries: r.entries,
+            entries: entries.len() as u64,
         };
         let figure = dme_roucairol_carvalho::describe::Descriptor.figures();
         assert_eq!(

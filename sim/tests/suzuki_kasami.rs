@@ -514,10 +514,11 @@ fn a_lifo_queue_is_not_a_bug_the_checks_can_see_but_the_grant_order_shows_it() {
 // ---------------------------------------------------------------------------------------------
 // The descriptor
 
-/// The registry's figure — N for every entry that moves the token, 0 for the idle holder's —
-/// is what the simulator measures, exactly, at light, heavy and random load, FIFO or not.
+/// The registry's light-load figure — N for every request by a site without the token, 0 for
+/// the idle holder's — is what the simulator measures, exactly, FIFO or not; at heavy and random
+/// load the measurement lies in its range 0..N.
 #[test]
-fn the_descriptor_figure_equals_the_simulator_at_every_load() {
+fn the_descriptor_figures_agree_with_the_simulator() {
     use dme_core::describe::{Describe, Facts, Params};
     let figures = dme_suzuki_kasami::describe::Descriptor.figures();
     let params = Params::new();
@@ -526,27 +527,25 @@ fn the_descriptor_figure_equals_the_simulator_at_every_load() {
             for fifo in [true, false] {
                 let config = token_common::random_config(n as u64, fifo, load);
                 let report = simulate(n, &config);
-                let mut log = report.entry_log.clone();
-                log.sort_by_key(|e| e.entered_at);
-                let entries: Vec<NodeId> = log.iter().map(|e| e.node).collect();
+                let requests: Vec<NodeId> = report.entry_log.iter().map(|e| e.node).collect();
                 let facts = Facts {
                     nodes: n,
                     params: &params,
                     seed: 0,
-                    requests: &entries,
-                    entered: &entries,
+                    requests: &requests,
                     entries: report.entries,
                 };
-                let figure = if load == 0 {
-                    figures.light
+                let measured = report.messages_per_entry();
+                if load == 0 {
+                    assert_eq!(
+                        figures.light.messages_per_entry.value(&facts),
+                        Some(measured),
+                        "N={n}, {config}"
+                    );
                 } else {
-                    figures.heavy
-                };
-                assert_eq!(
-                    figure.messages_per_entry.value(&facts),
-                    Some(report.messages_per_entry()),
-                    "N={n}, {config}"
-                );
+                    let (low, high) = figures.heavy.messages_per_entry.range(&facts).unwrap();
+                    assert!(low <= measured && measured <= high, "N={n}, {config}");
+                }
             }
         }
     }

@@ -141,7 +141,6 @@ mod tests {
             params: &params,
             seed: 0,
             requests: &entries,
-            entered: &entries,
             entries: entries.len() as u64,
         };
         let figures = Descriptor.figures();

@@ -23,7 +23,7 @@
 //! // Ricart–Agrawala's 2(N−1) messages per entry, evaluated for a run of 5 nodes.
 //! let figure = Figure::Exact(Formula { text: "2(N-1)", value: |f| Some(2.0 * (f.nodes as f64 - 1.0)) });
 //! let params = Default::default();
-//! let facts = Facts { nodes: 5, params: &params, seed: 0, requests: &[NodeId(0)], entered: &[NodeId(0)], entries: 1 };
+//! let facts = Facts { nodes: 5, params: &params, seed: 0, requests: &[NodeId(0)], entries: 1 };
 //! assert_eq!(figure.value(&facts), Some(8.0));
 //! assert_eq!(figure.text(), "2(N-1)");
 //! ```
@@ -95,8 +95,6 @@ pub struct Facts<'a> {
     /// The nodes that requested the critical section, one per request, in the order the
     /// requests were issued (at light load, the order of the entries).
     pub requests: &'a [NodeId],
-    /// The nodes that entered the critical section, one per entry, in the order they entered.
-    pub entered: &'a [NodeId],
     /// The critical-section entries of the run (the requests granted).
     pub entries: u64,
 }
@@ -313,7 +311,6 @@ mod tests {
             params: &params,
             seed: 0,
             requests: &requests,
-            entered: &requests,
             entries: 2,
         };
         let range = Figure::Range {

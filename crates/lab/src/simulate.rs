@@ -35,20 +35,20 @@ pub struct RunSummary {
     pub entries: u64,
     /// Network messages.
     pub messages: u64,
-    /// Messages per entry.
-    pub messages_per_entry: f64,
+    /// Messages per entry (`null` when nothing was entered).
+    pub messages_per_entry: Option<f64>,
     /// The textbook's messages per entry for this run: formula, value, whether it is exact.
     pub textbook: Textbook,
     /// Messages by kind.
     pub messages_by_kind: BTreeMap<String, u64>,
     /// Synchronization delay (`null` when no node ever waited).
     pub sync_delay: Option<Stats>,
-    /// Response time.
-    pub response_time: Stats,
-    /// Waiting time.
-    pub waiting_time: Stats,
-    /// Entries per 1,000 ticks.
-    pub throughput: f64,
+    /// Response time (`null` when no request was served).
+    pub response_time: Option<Stats>,
+    /// Waiting time (`null` when no request was granted).
+    pub waiting_time: Option<Stats>,
+    /// Entries per 1,000 ticks (`null` when no virtual time passed).
+    pub throughput: Option<f64>,
     /// Virtual end time.
     pub end_time: u64,
     /// Trace digest, hex.
@@ -120,13 +120,13 @@ fn summarize(
         requests_per_node: c.requests_per_node,
         entries: report.entries,
         messages: report.messages,
-        messages_per_entry: report.messages_per_entry(),
+        messages_per_entry: report.messages_per_entry_if_any(),
         textbook,
         messages_by_kind: report.messages_by_kind.clone(),
         sync_delay: report.sync_delay,
-        response_time: report.response_time,
-        waiting_time: report.waiting_time,
-        throughput: report.throughput(),
+        response_time: report.response_time.if_any(),
+        waiting_time: report.waiting_time.if_any(),
+        throughput: report.throughput_if_any(),
         end_time: report.end_time,
         digest: format!("{:016x}", report.digest),
         safety: report.safety(),

@@ -81,7 +81,7 @@ pub fn run_point<R: Registry>(registry: &R, point: &SweepPoint) -> Result<SweepR
         messages: report.messages,
         messages_per_entry: report.messages_per_entry(),
         textbook: summary.textbook.clone(),
-        sync_delay_t: report.sync_delay.map(|s| in_t(s.mean)),
+        sync_delay_t: report.sync_delay.and_then(|s| dme_sim::ratio(s.mean, t)),
         waiting_time_t: in_t(report.waiting_time.mean),
         response_time_t: in_t(report.response_time.mean),
         seed: point.config.seed,

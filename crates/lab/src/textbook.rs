@@ -76,17 +76,7 @@ pub fn messages_per_entry(
         workload,
     );
     let requests: Vec<NodeId> = report.entry_log.iter().map(|e| e.node).collect();
-    // Entry order: by entry time (two entries never share a tick when the critical section
-    // lasts at least one), then issue order.
-    let mut granted: Vec<(u64, usize, NodeId)> = report
-        .entry_log
-        .iter()
-        .enumerate()
-        .filter_map(|(k, e)| Some((e.entered_at?, k, e.node)))
-        .collect();
-    granted.sort_unstable();
-    let entered: Vec<NodeId> = granted.into_iter().map(|(_, _, n)| n).collect();
-    let facts = spec.facts(&requests, &entered, report.entries);
+    let facts = spec.facts(&requests, report.entries);
     let value = match figure {
         // An estimate is stated for its load only.
         Figure::Estimate(_) if !matches!(workload, Workload::Light | Workload::Heavy) => None,

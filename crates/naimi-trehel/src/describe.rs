@@ -13,7 +13,7 @@ use crate::NaimiTrehel;
 pub struct Descriptor;
 
 /// At light load, each request's Req hops (the requester's depth in the `father` tree, which
-/// the run's entries determine: a star rooted at n0, each request reversing its path) plus the
+/// the run's requests, one at a time, determine: a star rooted at n0, each request reversing its path) plus the
 /// TOKEN when the requester is not the root, per entry. The mean over uniformly random
 /// requesters is H(N−1).
 fn path_reversals(f: &Facts<'_>) -> Option<f64> {

@@ -42,9 +42,9 @@ impl Throttle {
             Some((last, held)) => {
                 let suffix = if *held > 0 {
                     format!(
-                        " ({} more like it in the last {:?} not shown)",
+                        " ({} more like it in the last {:.1}s not shown)",
                         held,
-                        now.duration_since(*last)
+                        now.duration_since(*last).as_secs_f64()
                     )
                 } else {
                     String::new()
@@ -84,7 +84,7 @@ mod tests {
         assert_eq!(t.admit_at(p, "gap", at(5001)), None);
         assert_eq!(
             t.admit_at(p, "gap", at(10000)).unwrap(),
-            " (1 more like it in the last 5s not shown)"
+            " (1 more like it in the last 5.0s not shown)"
         );
     }
 }

@@ -336,20 +336,13 @@ impl ClusterSpec {
     }
 
     /// The facts a textbook figure is evaluated from, for a run of this cluster whose requests
-    /// were made by `requests` (in the order issued), whose entries were made by `entered` (in
-    /// the order entered), `entries` in all.
-    pub fn facts<'a>(
-        &'a self,
-        requests: &'a [NodeId],
-        entered: &'a [NodeId],
-        entries: u64,
-    ) -> Facts<'a> {
+    /// were made by `requests` (in the order issued) and granted `entries` times.
+    pub fn facts<'a>(&'a self, requests: &'a [NodeId], entries: u64) -> Facts<'a> {
         Facts {
             nodes: self.nodes,
             params: &self.params,
             seed: self.seed,
             requests,
-            entered,
             entries,
         }
     }

@@ -136,7 +136,6 @@ mod tests {
                 params: &params,
                 seed: 0,
                 requests: &entries,
-                entered: &entries,
                 entries: entries.len() as u64,
             };
             missing_permissions(&facts).map(|v| v * entries.len() as f64)

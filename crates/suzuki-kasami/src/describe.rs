@@ -12,14 +12,14 @@ use crate::SuzukiKasami;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Descriptor;
 
-/// N for every entry that moves the token (the entering site did not hold it: its previous
-/// entry, or n0 at the start, is another site's), 0 for a re-entry of the idle holder, per
-/// entry. Exact under any load: a site that does not hold the token broadcasts N − 1 REQUESTs
-/// and receives it once; a site that holds it idle enters without a message.
+/// At light load (requests one at a time, so in the order of the entries): N for every request
+/// by a site that does not hold the token (the previous requester's, or n0's at the start), 0
+/// for a re-entry of the idle holder, per entry. A site without the token broadcasts N − 1
+/// REQUESTs and receives it once; the idle holder enters without a message.
 fn moves(f: &Facts<'_>) -> Option<f64> {
     let mut holder = NodeId(0);
     let mut total = 0usize;
-    for &e in f.entered {
+    for &e in f.requests {
         if e != holder {
             total += f.nodes;
         }
@@ -59,7 +59,18 @@ impl Describe for Descriptor {
                 sync_delay: Figure::NotApplicable("nobody waits at light load"),
             },
             heavy: LoadFigures {
-                messages_per_entry: Figure::Exact(n_per_move),
+                // N per move of the token; the holder's re-entries (before the first REQUESTs
+                // arrive, or once every other site is done) cost nothing.
+                messages_per_entry: Figure::Range {
+                    low: Formula {
+                        text: "0",
+                        value: |_| Some(0.0),
+                    },
+                    high: Formula {
+                        text: "N",
+                        value: |f| Some(f.nodes as f64),
+                    },
+                },
                 sync_delay: Figure::Range {
                     low: Formula {
                         text: "0",

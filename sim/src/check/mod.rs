@@ -44,6 +44,7 @@
 mod cluster;
 mod engine;
 mod hash;
+pub mod link;
 
 pub use cluster::{
     CheckOutcome, CheckSummary, Cluster, ClusterAction, ClusterCheckConfig, ClusterState,

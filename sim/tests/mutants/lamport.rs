@@ -1,183 +1,134 @@
-//! Lamport's 1978 algorithm, copied compactly from `crates/lamport` (the classic form) with a
-//! switch for each bug. With `bug: None` it is the real algorithm (checked by
-//! `the_copies_are_faithful`).
+//! Lamport's mistakes (the classic form), each a wrapper over the real node of `crates/lamport`
+//! (see `dme_conformance::mutant`).
 
-use std::collections::BTreeSet;
-
-use dme_core::{Error, Node, NodeId, Outbox, Phase, Stamp};
-use dme_lamport::LamportMessage;
+use dme_conformance::mutant::{Mistake, Mutant, mutants};
+use dme_core::{Error, Node, NodeId, Outbox, Phase, Stamp, cluster as members};
+use dme_lamport::{Lamport, LamportMessage};
 
 /// A deliberate bug.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Bug {
     /// Rule 5(ii) weakened: enters once *some* peer (not every peer) has sent a message
-    /// timestamped later than the request. Identical to the real rule at N = 2.
+    /// timestamped later than the request. Identical to the real rule at N = 2. The real node
+    /// is made to enter by a made-up REPLY from each peer not heard from (timestamped just after
+    /// the request), which also ticks its clock once per made-up REPLY.
     EntersWithoutHearingFromEveryone,
-    /// Rule 5(i) dropped: enters without its request heading the queue.
+    /// Rule 5(i) dropped: enters without its request heading the queue. The real node is made
+    /// to enter by a made-up RELEASE from each node whose request is ahead of its own, which
+    /// also ticks its clock once each and forgets those requests.
     IgnoresQueueHead,
-    /// Rule 4 dropped: a RELEASE does not remove the releaser's request from the queue.
+    /// Rule 4 dropped: a RELEASE does not remove the releaser's request from the queue. The
+    /// real node is handed the RELEASE as a REPLY with the same timestamp (which it treats
+    /// exactly as a RELEASE, except for the removal).
     KeepsReleasedRequests,
+    /// Not a bug: answers every RELEASE with a REPLY as well, timestamped by its clock as any
+    /// REPLY (see `a_redundant_reply_is_not_a_bug_the_checks_can_see`).
+    RepliesToRelease,
 }
 
-/// One process: the paper's variables, per-peer timestamps indexed by node id.
+/// A bug and what the node has heard: `latest[p]`, the latest timestamp received from node `p`
+/// (as the real node's `latest_timestamp_received`, over the real messages only).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub struct Lamport {
-    me: NodeId,
-    n: usize,
-    bug: Option<Bug>,
-    clock: u64,
-    request_queue: BTreeSet<Stamp>,
-    our_request: Option<Stamp>,
-    phase: Phase,
-    latest_timestamp_received: Vec<u64>,
+pub struct Broken {
+    bug: Bug,
+    latest: Vec<u64>,
 }
 
-/// The cluster `0..n`.
-pub fn cluster(n: usize, bug: Option<Bug>) -> Vec<Lamport> {
-    (0..n)
-        .map(|i| Lamport {
-            me: NodeId(i as u32),
-            n,
+/// The cluster `0..n`, every node with `bug`.
+pub fn cluster(n: usize, bug: Bug) -> Vec<Mutant<Lamport, Broken>> {
+    let ids = members(n);
+    let real = ids
+        .iter()
+        .map(|&i| Lamport::new(i, &ids).expect("a valid cluster"))
+        .collect();
+    mutants(
+        real,
+        Broken {
             bug,
-            clock: 0,
-            request_queue: BTreeSet::new(),
-            our_request: None,
-            phase: Phase::Idle,
-            latest_timestamp_received: vec![0; n],
-        })
-        .collect()
+            latest: vec![0; n],
+        },
+    )
 }
 
-impl Lamport {
-    fn peers(&self) -> impl Iterator<Item = NodeId> + use<> {
-        let me = self.me;
-        (0..self.n as u32).map(NodeId).filter(move |&p| p != me)
+impl Broken {
+    /// The peers of `node` and whether each has sent a message timestamped later than `ours`.
+    fn heard(&self, node: &Lamport, ours: Stamp) -> Vec<(NodeId, bool)> {
+        (0..self.latest.len() as u32)
+            .map(NodeId)
+            .filter(|&p| p != node.id())
+            .map(|p| (p, Stamp::new(self.latest[p.index()], p) > ours))
+            .collect()
     }
 
-    fn heard_later(&self, peer: NodeId, ours: Stamp) -> bool {
-        Stamp::new(self.latest_timestamp_received[peer.index()], peer) > ours
-    }
-
-    /// Rule 5.
-    fn try_enter(&mut self, out: &mut Outbox<LamportMessage>) {
-        let (Phase::Requesting, Some(ours)) = (self.phase, self.our_request) else {
-            return;
+    /// Applies the weakened entry rule after the real node has taken an input.
+    fn enter_by_mistake(
+        &self,
+        node: &mut Lamport,
+        out: &mut Outbox<LamportMessage>,
+    ) -> Result<(), Error> {
+        let (Phase::Requesting, Some(ours)) = (node.phase(), node.request_stamp()) else {
+            return Ok(());
         };
-        let heads_queue = self.request_queue.first() == Some(&ours);
-        let mut peers = self.peers();
-        let heard = match self.bug {
-            Some(Bug::EntersWithoutHearingFromEveryone) => peers.any(|p| self.heard_later(p, ours)),
-            _ => peers.all(|p| self.heard_later(p, ours)),
-        };
-        if (heads_queue || self.bug == Some(Bug::IgnoresQueueHead)) && heard {
-            self.phase = Phase::InCriticalSection;
-            out.enter();
+        let heard = self.heard(node, ours);
+        match self.bug {
+            Bug::EntersWithoutHearingFromEveryone => {
+                let heads_queue = node.request_queue().next() == Some(ours);
+                if heads_queue && heard.iter().any(|h| h.1) {
+                    for (peer, _) in heard.into_iter().filter(|h| !h.1) {
+                        let timestamp = ours.clock + 1;
+                        node.on_message(peer, LamportMessage::Reply { timestamp }, out)?;
+                    }
+                }
+            }
+            Bug::IgnoresQueueHead => {
+                if heard.iter().all(|h| h.1) {
+                    let ahead: Vec<Stamp> =
+                        node.request_queue().take_while(|&s| s < ours).collect();
+                    for s in ahead {
+                        let timestamp = self.latest[s.node.index()];
+                        node.on_message(s.node, LamportMessage::Release { timestamp }, out)?;
+                    }
+                }
+            }
+            Bug::KeepsReleasedRequests | Bug::RepliesToRelease => {}
         }
+        Ok(())
     }
 }
 
-impl Node for Lamport {
-    type Message = LamportMessage;
-    const GRANTS_IN_STAMP_ORDER: bool = true;
-
-    fn id(&self) -> NodeId {
-        self.me
-    }
-
-    fn request(&mut self, out: &mut Outbox<LamportMessage>) -> Result<(), Error> {
-        if self.phase != Phase::Idle {
-            return Err(Error::AlreadyRequesting);
-        }
-        self.clock += 1;
-        let ours = Stamp::new(self.clock, self.me);
-        self.request_queue.insert(ours);
-        self.our_request = Some(ours);
-        self.phase = Phase::Requesting;
-        for peer in self.peers() {
-            out.send(
-                peer,
-                LamportMessage::Request {
-                    timestamp: self.clock,
-                },
-            );
-        }
-        self.try_enter(out);
-        Ok(())
-    }
-
-    fn release(&mut self, out: &mut Outbox<LamportMessage>) -> Result<(), Error> {
-        if self.phase != Phase::InCriticalSection {
-            return Err(Error::NotInCriticalSection);
-        }
-        if let Some(ours) = self.our_request.take() {
-            self.request_queue.remove(&ours);
-        }
-        self.phase = Phase::Idle;
-        self.clock += 1;
-        for peer in self.peers() {
-            out.send(
-                peer,
-                LamportMessage::Release {
-                    timestamp: self.clock,
-                },
-            );
-        }
-        Ok(())
+impl Mistake<Lamport> for Broken {
+    fn request(
+        &mut self,
+        node: &mut Lamport,
+        out: &mut Outbox<LamportMessage>,
+    ) -> Result<(), Error> {
+        node.request(out)?;
+        self.enter_by_mistake(node, out)
     }
 
     fn on_message(
         &mut self,
+        node: &mut Lamport,
         from: NodeId,
         msg: LamportMessage,
         out: &mut Outbox<LamportMessage>,
     ) -> Result<(), Error> {
-        if from == self.me || from.index() >= self.n {
-            return Err(Error::NotAMember(from));
-        }
-        let timestamp = msg.stamp_value();
-        self.clock = self.clock.max(timestamp) + 1;
-        let latest = &mut self.latest_timestamp_received[from.index()];
-        *latest = (*latest).max(timestamp);
-        match msg {
-            LamportMessage::Request { timestamp } => {
-                self.request_queue.insert(Stamp::new(timestamp, from));
-                out.send(
-                    from,
-                    LamportMessage::Reply {
-                        timestamp: self.clock,
-                    },
-                );
+        let msg = match (self.bug, msg) {
+            (Bug::KeepsReleasedRequests, LamportMessage::Release { timestamp }) => {
+                LamportMessage::Reply { timestamp }
             }
-            LamportMessage::Reply { .. } => {}
-            LamportMessage::Release { .. } => {
-                if self.bug != Some(Bug::KeepsReleasedRequests) {
-                    self.request_queue.retain(|s| s.node != from);
-                }
-            }
-        }
-        self.try_enter(out);
-        Ok(())
-    }
-
-    fn phase(&self) -> Phase {
-        self.phase
-    }
-
-    fn waiting_for(&self) -> Vec<NodeId> {
-        let (Phase::Requesting, Some(ours)) = (self.phase, self.our_request) else {
-            return Vec::new();
+            (_, msg) => msg,
         };
-        let mut waits: Vec<NodeId> = self
-            .peers()
-            .filter(|&p| !self.heard_later(p, ours))
-            .collect();
-        waits.extend(self.request_queue.range(..ours).map(|s| s.node));
-        waits.sort_unstable();
-        waits.dedup();
-        waits
-    }
-
-    fn request_stamp(&self) -> Option<Stamp> {
-        self.our_request
+        let timestamp = msg.stamp_value();
+        let release = matches!(msg, LamportMessage::Release { .. });
+        node.on_message(from, msg, out)?;
+        if self.bug == Bug::RepliesToRelease && release {
+            let timestamp = node.clock();
+            out.send(from, LamportMessage::Reply { timestamp });
+        }
+        if let Some(latest) = self.latest.get_mut(from.index()) {
+            *latest = (*latest).max(timestamp);
+        }
+        self.enter_by_mistake(node, out)
     }
 }

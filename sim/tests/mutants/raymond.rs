@@ -1,176 +1,150 @@
-//! Raymond's tree algorithm, copied compactly from `crates/raymond` with a switch for each bug.
-//! With `bug: None` it is the real algorithm (checked by `the_copies_are_faithful`).
+//! Raymond's mistakes, each a wrapper over the real node of `crates/raymond` (see
+//! `dme_conformance::mutant`).
 
-use std::collections::VecDeque;
-
-use dme_core::{Error, Node, NodeId, Outbox, Phase};
-use dme_raymond::{RaymondMessage, Tree};
+use dme_conformance::mutant::{Mistake, Mutant, keep_new, mutants, produced, send};
+use dme_core::{Effect, Error, Node, NodeId, Outbox, Phase};
+use dme_raymond::{Raymond, RaymondMessage, Tree};
 
 /// A deliberate bug.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Bug {
     /// `ASSIGN_PRIVILEGE` sends the token on without setting `HOLDER` to the new holder: the
-    /// node still believes it holds the token.
+    /// node still believes it holds the token (it says so from then on).
     KeepsHolderWhenPassingToken,
     /// `ASSIGN_PRIVILEGE` ignores `USING`: a REQUEST arriving in the critical section takes the
-    /// token away.
+    /// token away. The real node is released early (which runs `ASSIGN_PRIVILEGE` and
+    /// `MAKE_REQUEST` exactly as the mistaken one would) while the node still says it is in the
+    /// critical section, until it leaves.
     PassesTokenWhileUsing,
-    /// `ASSIGN_PRIVILEGE` never resets `ASKED`: after passing the token on, a node with
-    /// requests still queued never asks for it again.
+    /// `ASSIGN_PRIVILEGE` never resets `ASKED`: once a node has asked for the token, it never
+    /// asks again (every later REQUEST it would send is dropped).
     NeverResetsAsked,
     /// Leaving the critical section runs `ASSIGN_PRIVILEGE` but not `MAKE_REQUEST`: when the
-    /// token goes to one neighbour while another still waits, nobody asks for it back.
+    /// token goes to one neighbour while another still waits, nobody asks for it back. The
+    /// REQUEST of the release is dropped and sent at the node's next step instead, when the
+    /// mistaken node's `MAKE_REQUEST` runs.
     NoRequestAfterRelease,
-    /// Serves `REQUEST_Q` last-in first-out. Not a safety or liveness bug with finitely many
-    /// requests (see `a_lifo_queue_is_not_a_bug_the_checks_can_see`).
-    LifoQueue,
 }
 
-/// One node: the paper's variables.
+/// A bug and its one flag: for `KeepsHolderWhenPassingToken`, the node has passed the token on
+/// (and still believes it holds it); `PassesTokenWhileUsing`, the node is in the critical section
+/// though the real node has left it; `NeverResetsAsked`, the node has asked once;
+/// `NoRequestAfterRelease`, a REQUEST is owed to `HOLDER`.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub struct Raymond {
-    me: NodeId,
-    neighbours: Vec<NodeId>,
-    bug: Option<Bug>,
-    holder: NodeId,
-    using: bool,
-    request_q: VecDeque<NodeId>,
-    asked: bool,
+pub struct Broken {
+    bug: Bug,
+    flag: bool,
 }
 
-/// Every node of `tree`, the token at `token_holder`.
-pub fn cluster(tree: &Tree, token_holder: NodeId, bug: Option<Bug>) -> Vec<Raymond> {
-    tree.nodes()
-        .map(|me| Raymond {
-            me,
-            neighbours: tree.neighbours(me).to_vec(),
-            bug,
-            holder: tree.next_hop(me, token_holder).unwrap_or(me),
-            using: false,
-            request_q: VecDeque::new(),
-            asked: false,
-        })
-        .collect()
+/// Every node of `tree`, the token at `token_holder`, with `bug`.
+pub fn cluster(tree: &Tree, token_holder: NodeId, bug: Bug) -> Vec<Mutant<Raymond, Broken>> {
+    let real = Raymond::cluster(tree, token_holder).expect("a valid tree");
+    mutants(real, Broken { bug, flag: false })
 }
 
-impl Raymond {
-    fn assign_privilege(&mut self, out: &mut Outbox<RaymondMessage>) {
-        if self.holder != self.me || (self.using && self.bug != Some(Bug::PassesTokenWhileUsing)) {
-            return;
+fn is_request(e: &Effect<RaymondMessage>) -> bool {
+    matches!(
+        e,
+        Effect::Send {
+            msg: RaymondMessage::Request,
+            ..
         }
-        let head = if self.bug == Some(Bug::LifoQueue) {
-            self.request_q.pop_back()
-        } else {
-            self.request_q.pop_front()
-        };
-        let Some(head) = head else { return };
-        if self.bug != Some(Bug::KeepsHolderWhenPassingToken) || head == self.me {
-            self.holder = head;
-        }
-        if self.bug != Some(Bug::NeverResetsAsked) {
-            self.asked = false;
-        }
-        if head == self.me {
-            self.using = true;
-            out.enter();
-        } else {
-            out.send(head, RaymondMessage::Privilege);
-        }
-    }
+    )
+}
 
-    fn make_request(&mut self, out: &mut Outbox<RaymondMessage>) {
-        if self.holder != self.me && !self.request_q.is_empty() && !self.asked {
-            out.send(self.holder, RaymondMessage::Request);
-            self.asked = true;
+fn is_token(e: &Effect<RaymondMessage>) -> bool {
+    matches!(
+        e,
+        Effect::Send {
+            msg: RaymondMessage::Privilege,
+            ..
+        }
+    )
+}
+
+impl Broken {
+    /// What the mistake does after the real node took an input whose effects start at `before`.
+    fn after(&mut self, node: &Raymond, out: &mut Outbox<RaymondMessage>, before: usize) {
+        match self.bug {
+            Bug::KeepsHolderWhenPassingToken => self.flag |= produced(out, before, is_token),
+            Bug::NeverResetsAsked => {
+                if self.flag {
+                    keep_new(out, before, |e| !is_request(e));
+                } else {
+                    self.flag = produced(out, before, is_request);
+                }
+            }
+            Bug::NoRequestAfterRelease if self.flag => {
+                self.flag = false;
+                send(out, node.holder(), RaymondMessage::Request);
+            }
+            _ => {}
         }
     }
 }
 
-impl Node for Raymond {
-    type Message = RaymondMessage;
-    const TOKEN_BASED: bool = true;
-
-    fn id(&self) -> NodeId {
-        self.me
-    }
-
-    fn request(&mut self, out: &mut Outbox<RaymondMessage>) -> Result<(), Error> {
-        if self.phase() != Phase::Idle {
+impl Mistake<Raymond> for Broken {
+    fn request(
+        &mut self,
+        node: &mut Raymond,
+        out: &mut Outbox<RaymondMessage>,
+    ) -> Result<(), Error> {
+        if self.phase(node) != Phase::Idle {
             return Err(Error::AlreadyRequesting);
         }
-        self.request_q.push_back(self.me);
-        self.assign_privilege(out);
-        self.make_request(out);
+        let before = out.len();
+        node.request(out)?;
+        self.after(node, out, before);
         Ok(())
     }
 
-    fn release(&mut self, out: &mut Outbox<RaymondMessage>) -> Result<(), Error> {
-        if !self.using {
-            return Err(Error::NotInCriticalSection);
+    fn release(
+        &mut self,
+        node: &mut Raymond,
+        out: &mut Outbox<RaymondMessage>,
+    ) -> Result<(), Error> {
+        if self.bug == Bug::PassesTokenWhileUsing && self.flag {
+            self.flag = false;
+            return Ok(());
         }
-        self.using = false;
-        self.assign_privilege(out);
-        if self.bug != Some(Bug::NoRequestAfterRelease) {
-            self.make_request(out);
+        let before = out.len();
+        node.release(out)?;
+        if self.bug == Bug::NoRequestAfterRelease {
+            self.flag = produced(out, before, is_request);
+            keep_new(out, before, |e| !is_request(e));
+        } else {
+            self.after(node, out, before);
         }
         Ok(())
     }
 
     fn on_message(
         &mut self,
+        node: &mut Raymond,
         from: NodeId,
         msg: RaymondMessage,
         out: &mut Outbox<RaymondMessage>,
     ) -> Result<(), Error> {
-        if !self.neighbours.contains(&from) {
-            return Err(Error::NotAMember(from));
+        let before = out.len();
+        node.on_message(from, msg, out)?;
+        if self.bug == Bug::PassesTokenWhileUsing && node.using() && msg == RaymondMessage::Request
+        {
+            node.release(out)?;
+            self.flag = true;
         }
-        let unexpected = |reason: &str| {
-            Err(Error::UnexpectedMessage {
-                from,
-                reason: reason.into(),
-            })
-        };
-        match msg {
-            RaymondMessage::Request if self.request_q.contains(&from) => {
-                return unexpected("a second REQUEST while the first is still in REQUEST_Q");
-            }
-            RaymondMessage::Request => self.request_q.push_back(from),
-            RaymondMessage::Privilege if self.holder == self.me => {
-                return unexpected("a second token: this node already holds the PRIVILEGE");
-            }
-            RaymondMessage::Privilege if from != self.holder => {
-                return unexpected("the PRIVILEGE from a neighbour that is not HOLDER");
-            }
-            RaymondMessage::Privilege if !self.asked => {
-                return unexpected("the PRIVILEGE without having ASKED for it");
-            }
-            RaymondMessage::Privilege => self.holder = self.me,
-        }
-        self.assign_privilege(out);
-        self.make_request(out);
+        self.after(node, out, before);
         Ok(())
     }
 
-    fn phase(&self) -> Phase {
-        if self.using {
+    fn phase(&self, node: &Raymond) -> Phase {
+        if self.bug == Bug::PassesTokenWhileUsing && self.flag {
             Phase::InCriticalSection
-        } else if self.request_q.contains(&self.me) {
-            Phase::Requesting
         } else {
-            Phase::Idle
+            node.phase()
         }
     }
 
-    fn waiting_for(&self) -> Vec<NodeId> {
-        if self.phase() == Phase::Requesting && self.holder != self.me {
-            vec![self.holder]
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn holds_token(&self) -> bool {
-        self.holder == self.me
+    fn holds_token(&self, node: &Raymond) -> bool {
+        node.holds_token() || (self.bug == Bug::KeepsHolderWhenPassingToken && self.flag)
     }
 }

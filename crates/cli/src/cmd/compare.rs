@@ -3,6 +3,7 @@
 use clap::Args;
 use dme_lab::{RunSummary, simulate};
 use dme_registry::Registry;
+use dme_sim::{figure, ratio};
 
 use super::{
     Algorithm, ClusterArgs, SimArgs, UsageError, config, main_algorithms, parse_algorithm, specs,
@@ -54,8 +55,27 @@ pub fn exec<R: Registry>(registry: &R, args: CompareArgs) -> Result<bool, UsageE
     }
     let t = args.sim.delay.mean();
     println!("dme compare: {}", args.sim.describe());
+    // The columns fit the longest name and formula, so that long variant names keep them aligned.
+    let aw = rows
+        .iter()
+        .map(|r| r.algorithm.len())
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    let tw = rows
+        .iter()
+        .map(|r| r.textbook.display_value().chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let fw = rows
+        .iter()
+        .map(|r| r.textbook.formula.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
     println!(
-        "{:<17} {:>5} {:<6} {:>10} {:>14} {:<15} {:>8} {:>9} {:>9}  checks",
+        "{:<aw$} {:>5} {:<6} {:>10} {:>tw$} {:<fw$} {:>8} {:>9} {:>9}  checks",
         "algorithm",
         "N",
         "load",
@@ -67,30 +87,42 @@ pub fn exec<R: Registry>(registry: &R, args: CompareArgs) -> Result<bool, UsageE
         "response"
     );
     for r in &rows {
-        let sync = r
-            .sync_delay
-            .map_or("-".to_string(), |s| format!("{:.2}", s.mean / t));
+        let sync = figure(r.sync_delay.and_then(|s| ratio(s.mean, t)), 2);
+        let wait = figure(r.waiting_time.map(|s| s.mean), 1);
+        let response = figure(r.response_time.map(|s| s.mean), 1);
         let checks = if r.is_ok() {
             "ok".to_string()
         } else {
             format!("FAILED: {} / {}", r.safety, r.liveness)
         };
+        let textbook = r.textbook.display_value();
+        // A range is its own formula: say it once.
+        let formula = if textbook == r.textbook.formula {
+            ""
+        } else {
+            r.textbook.formula.as_str()
+        };
         println!(
-            "{:<17} {:>5} {:<6} {:>10.3} {:>14} {:<15} {:>8} {:>9.1} {:>9.1}  {}",
+            "{:<aw$} {:>5} {:<6} {:>10} {:>tw$} {:<fw$} {:>8} {:>9} {:>9}  {}",
             r.algorithm,
             r.nodes,
             r.load,
-            r.messages_per_entry,
-            r.textbook.display_value(),
-            r.textbook.formula,
+            figure(r.messages_per_entry, 3),
+            textbook,
+            formula,
             sync,
-            r.waiting_time.mean,
-            r.response_time.mean,
+            wait,
+            response,
             checks
         );
     }
     println!(
-        "\nsync (T): mean synchronization delay in units of the mean message delay; wait and \
+        "\ntextbook: the messages per entry the textbook analysis predicts for this run (a \
+         number when exact, ≈ for an estimate, a range where it gives one), from the formula \
+         beside it; msgs/entry is what the simulator measured."
+    );
+    println!(
+        "sync (T): mean synchronization delay in units of the mean message delay; wait and \
          response: mean ticks from request to entry and to exit."
     );
     Ok(all_ok)

@@ -250,7 +250,12 @@ pub fn parse_script(text: &str) -> Result<Vec<Action>, String> {
                 }
                 Action::Repeat(k, body)
             }
-            _ => match parse_command(line).map_err(bad)? {
+            ["repeat", ..] => {
+                return Err(bad(
+                    "'repeat' takes a count and an opening brace: repeat K {".into(),
+                ));
+            }
+            _ => match parse_command_of(line, SCRIPT_ACTIONS).map_err(bad)? {
                 Command::Lock => Action::Lock,
                 Command::TryLock(d) => Action::TryLock(d),
                 Command::Unlock => Action::Unlock,
@@ -259,7 +264,9 @@ pub fn parse_script(text: &str) -> Result<Vec<Action>, String> {
                 Command::Stats => Action::Stats,
                 Command::Disconnect(p) => Action::Disconnect(p),
                 Command::Quit | Command::Help => {
-                    return Err(bad("not a script action".into()));
+                    return Err(bad(format!(
+                        "not a script action (script actions: {SCRIPT_ACTIONS})"
+                    )));
                 }
             },
         };
@@ -291,7 +298,17 @@ enum Command {
 
 const COMMANDS: &str = "lock, try-lock DURATION, unlock, status, stats, disconnect ID, quit";
 
+/// Every action a `--script` accepts, for its error messages.
+const SCRIPT_ACTIONS: &str = "lock, try-lock DURATION, unlock, hold DURATION, sleep DURATION, \
+     status, stats, disconnect ID, repeat K { … }, entries K [hold DURATION] [think DURATION], \
+     wait-go";
+
 fn parse_command(line: &str) -> Result<Command, String> {
+    parse_command_of(line, COMMANDS)
+}
+
+/// Parses one command; an unknown one is answered with `listing`, what the caller accepts.
+fn parse_command_of(line: &str, listing: &str) -> Result<Command, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let Some((&first, rest)) = words.split_first() else {
         return Err("empty command".into());
@@ -325,7 +342,7 @@ fn parse_command(line: &str) -> Result<Command, String> {
             .map_err(|_| "'disconnect' needs a peer id, e.g. disconnect 2".to_string()),
         "quit" | "exit" => no_arg(Command::Quit),
         "help" | "?" => Ok(Command::Help),
-        other => Err(format!("unknown command '{other}' (commands: {COMMANDS})")),
+        other => Err(format!("unknown command '{other}' (commands: {listing})")),
     }
 }
 
@@ -466,10 +483,47 @@ impl Input {
     }
 }
 
+/// A `try-lock` that timed out leaves its request in place (the classic algorithms cannot
+/// withdraw one): how long it waited, until the next lock call or the grant. Shared with the
+/// `status` answers given while a script runs.
+#[derive(Clone, Default)]
+struct Abandoned(std::sync::Arc<std::sync::Mutex<Option<Duration>>>);
+
+impl Abandoned {
+    fn set(&self, after: Option<Duration>) {
+        if let Ok(mut a) = self.0.lock() {
+            *a = after;
+        }
+    }
+
+    /// Records the outcome of a lock call.
+    fn record<T>(&self, result: &Result<T, dme_net::Error>) {
+        match result {
+            Err(dme_net::Error::Timeout { after, .. }) => self.set(Some(*after)),
+            Ok(_) => self.set(None),
+            Err(_) => {}
+        }
+    }
+
+    /// The `status:` line: the driver's status, and why the node is still requesting when its
+    /// last `try-lock` gave up.
+    fn status_line(&self, st: &Status) -> String {
+        let after = self.0.lock().ok().and_then(|a| *a);
+        match after {
+            Some(after) if st.phase == Phase::Requesting => format!(
+                "status: {st}; request abandoned: try-lock gave up after {after:?}, the grant is \
+                 released as soon as it comes"
+            ),
+            _ => format!("status: {st}"),
+        }
+    }
+}
+
 /// The application side of the node: the driver's handle, the guard while held, the log.
 struct Session {
     handle: Handle,
     held: Option<Guard>,
+    abandoned: Abandoned,
     log: Log,
     /// Becomes true when `go` is read on standard input.
     go: watch::Receiver<bool>,
@@ -521,10 +575,12 @@ impl Session {
                     return Ok(());
                 }
                 self.log.write("request", None);
+                self.abandoned.set(None);
                 let result = match action {
                     Action::TryLock(d) => self.handle.try_lock_for(*d).await,
                     _ => self.handle.lock().await,
                 };
+                self.abandoned.record(&result);
                 match result {
                     Ok(guard) => say(self.granted(guard)),
                     Err(dme_net::Error::Stopped) => return Err("the driver has stopped".into()),
@@ -533,7 +589,7 @@ impl Session {
             }
             Action::Unlock => say(self.unlock().await?),
             Action::Sleep(d) => tokio::time::sleep(*d).await,
-            Action::Status => say(format!("status: {}", self.status().await?)),
+            Action::Status => say(self.abandoned.status_line(&self.status().await?)),
             Action::Stats => say(stats_line(&self.status().await?)),
             Action::Disconnect(p) => say(self.disconnect(*p).await),
             Action::WaitGo => {
@@ -620,6 +676,9 @@ async fn interactive(
                 if pending.is_some() =>
             {
                 pending = None;
+                if let Ok(r) = &result {
+                    session.abandoned.record(r);
+                }
                 match result {
                     Ok(Ok(guard)) => say(session.granted(guard)),
                     Ok(Err(dme_net::Error::Stopped)) => {
@@ -648,16 +707,20 @@ async fn interactive(
                     }
                     Ok(Command::Lock) => {
                         session.log.write("request", None);
+                        session.abandoned.set(None);
                         let h = session.handle.clone();
                         pending = Some(tokio::spawn(async move { h.lock().await }));
                     }
                     Ok(Command::TryLock(d)) => {
                         session.log.write("request", None);
+                        session.abandoned.set(None);
                         let h = session.handle.clone();
                         pending = Some(tokio::spawn(async move { h.try_lock_for(d).await }));
                     }
                     Ok(Command::Unlock) => say(session.unlock().await?),
-                    Ok(Command::Status) => say(format!("status: {}", session.status().await?)),
+                    Ok(Command::Status) => {
+                        say(session.abandoned.status_line(&session.status().await?));
+                    }
                     Ok(Command::Stats) => say(stats_line(&session.status().await?)),
                     Ok(Command::Disconnect(p)) => say(session.disconnect(p).await),
                     Ok(Command::Quit) => break End::Quit,
@@ -685,6 +748,7 @@ async fn scripted(
     go: watch::Sender<bool>,
 ) -> Result<bool, String> {
     let handle = session.handle.clone();
+    let abandoned = session.abandoned.clone();
     let id = handle.id();
     let work = async {
         wait_connected(&session.handle, connect_timeout).await?;
@@ -700,7 +764,7 @@ async fn scripted(
                 match parse_command(&line) {
                     _ if line.trim().is_empty() => {}
                     Ok(Command::Status) => match handle.status().await {
-                        Ok(st) => say(format!("status: {st}")),
+                        Ok(st) => say(abandoned.status_line(&st)),
                         Err(e) => say(format!("error: {e}")),
                     },
                     Ok(Command::Stats) => match handle.status().await {
@@ -773,6 +837,7 @@ where
     let mut session = Session {
         handle: handle.clone(),
         held: None,
+        abandoned: Abandoned::default(),
         log,
         go,
     };
@@ -873,6 +938,7 @@ pub fn exec<R: Registry>(registry: &R, args: NodeArgs) -> Result<bool, UsageErro
             )));
         }
     }
+    check_addresses(args.listen, &peers)?;
     let script = match &args.script {
         None => None,
         Some(path) => {
@@ -902,14 +968,43 @@ pub fn exec<R: Registry>(registry: &R, args: NodeArgs) -> Result<bool, UsageErro
     registry.node(&spec, me, launch)?
 }
 
+/// Refuses two peers on one address and a peer on this node's own listening address: either
+/// would only ever connect a node to the wrong member (and be rejected forever).
+fn check_addresses(
+    listen: SocketAddr,
+    peers: &BTreeMap<NodeId, SocketAddr>,
+) -> Result<(), UsageError> {
+    let mut seen: BTreeMap<SocketAddr, NodeId> = BTreeMap::new();
+    for (&id, &addr) in peers {
+        if let Some(other) = seen.insert(addr, id) {
+            return Err(UsageError(format!(
+                "--peers gives {other} and {id} the same address {addr}: every member needs its own"
+            )));
+        }
+        let own = addr == listen
+            || (listen.ip().is_unspecified()
+                && addr.port() == listen.port()
+                && addr.ip().is_loopback());
+        if own {
+            return Err(UsageError(format!(
+                "--peers gives {id} the address {addr}, which is this node's own --listen \
+                 {listen}: a node cannot be its own peer"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `tracing` output on standard error: `RUST_LOG` (e.g. `RUST_LOG=dme_net=debug`), by default
-/// warnings only (rejected connections and the like).
+/// warnings only (rejected connections and the like); in colour only when standard error is a
+/// terminal (a log file gets plain text).
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 

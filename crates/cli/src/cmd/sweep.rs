@@ -178,7 +178,7 @@ fn print_text(args: &SweepArgs, rows: &[SweepRow]) {
         "algorithm", "load", "N", "msgs/entry", "textbook", "formula", "sync (T)"
     );
     for r in rows {
-        let sync = r.sync_delay_t.map_or("-".into(), |s| format!("{s:.2}"));
+        let sync = dme_sim::figure(r.sync_delay_t, 2);
         let checks = if r.is_ok() {
             "ok".to_string()
         } else {
@@ -255,11 +255,13 @@ fn print_markdown(args: &SweepArgs, algorithms: &[Algorithm], rows: &[SweepRow])
         for &n in &args.nodes {
             let mut line = format!("| {n} |");
             for (a, l) in &series {
-                let cell = with_sync
-                    .iter()
-                    .find(|r| r.algorithm == *a && r.load == *l && r.nodes == n)
-                    .and_then(|r| r.sync_delay_t)
-                    .map_or("-".to_string(), |s| format!("{s:.2}"));
+                let cell = dme_sim::figure(
+                    with_sync
+                        .iter()
+                        .find(|r| r.algorithm == *a && r.load == *l && r.nodes == n)
+                        .and_then(|r| r.sync_delay_t),
+                    2,
+                );
                 line.push_str(&format!(" {cell} |"));
             }
             println!("{line}");

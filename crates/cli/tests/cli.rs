@@ -241,3 +241,109 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn a_parameter_the_algorithm_does_not_have_exits_2_and_says_so() {
+    for (args, says) in [
+        (
+            &["run", "-a", "lamport", "--quorum", "grid"][..],
+            "--quorum does not apply to lamport (it has no parameters)",
+        ),
+        (
+            &["check", "-a", "maekawa", "--tree", "star"][..],
+            "--tree does not apply to maekawa (its parameters: quorum)",
+        ),
+        (
+            &["compare", "--algorithms", "lamport,ra", "--holder", "1"][..],
+            "--holder applies to none of the algorithms chosen (lamport, ricart-agrawala)",
+        ),
+        (
+            &["run", "-a", "raymond", "--param", "colour=red"][..],
+            "no algorithm has a parameter 'colour'",
+        ),
+    ] {
+        let out = dme(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // Where it applies, the generic form is the same as the named flag.
+    let a = dme(&[
+        "run", "-a", "maekawa", "-n", "9", "--quorum", "grid", "--json",
+    ]);
+    let b = dme(&[
+        "run",
+        "-a",
+        "maekawa",
+        "-n",
+        "9",
+        "--param",
+        "quorum=grid",
+        "--json",
+    ]);
+    assert_eq!(a.status.code(), Some(0));
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn a_size_whose_memory_estimate_exceeds_the_limit_is_refused_at_once() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dme"))
+        .args([
+            "run",
+            "-a",
+            "maekawa",
+            "-n",
+            "100000",
+            "--requests",
+            "1",
+            "--load",
+            "light",
+        ])
+        .env("DME_MEMORY_LIMIT", "16G")
+        .output()
+        .expect("dme runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("maekawa with 100000 nodes needs about 43.4 GB of memory")
+            && stderr.contains("more than the 16.0 GB DME_MEMORY_LIMIT"),
+        "{stderr}"
+    );
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_dme"))
+        .args(["run", "-a", "ra"])
+        .env("DME_MEMORY_LIMIT", "plenty")
+        .output()
+        .expect("dme runs");
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn algorithms_lists_every_descriptor() {
+    let out = dme(&["algorithms", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    for algorithm in common::Algorithm::all() {
+        assert!(names.contains(&algorithm.name()), "{names:?}");
+    }
+    let maekawa = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "maekawa")
+        .unwrap();
+    assert_eq!(maekawa["parameters"][0]["name"], "quorum");
+    assert_eq!(maekawa["assumptions"]["fifo"], false);
+    assert_eq!(
+        maekawa["figures"]["heavy"]["messages_per_entry"]["formula"],
+        "3(K-1)..5(K-1)"
+    );
+    let text = dme(&["algorithms"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("ricart-agrawala (also ra,"));
+}

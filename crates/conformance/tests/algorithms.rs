@@ -1,4 +1,4 @@
-//! The standard suite on every existing algorithm, from its descriptor.
+//! The standard suite on every registered algorithm, from its descriptor.
 
 use dme_conformance::{Suite, conform};
 use dme_core::describe::Algorithm;
@@ -69,4 +69,32 @@ fn lodha_kshemkalyani() {
         &dme_lodha_kshemkalyani::describe::Descriptor,
         Suite::default(),
     );
+}
+
+#[test]
+fn central() {
+    passes(&dme_central::describe::Descriptor, Suite::default());
+}
+
+#[test]
+fn roucairol_carvalho() {
+    passes(
+        &dme_roucairol_carvalho::describe::Descriptor,
+        Suite::default(),
+    );
+}
+
+#[test]
+fn agrawal_el_abbadi() {
+    passes(&dme_agrawal_el_abbadi::describe::Descriptor, Suite::default());
+}
+
+#[test]
+fn suzuki_kasami() {
+    passes(&dme_suzuki_kasami::describe::Descriptor, Suite::default());
+}
+
+#[test]
+fn naimi_trehel() {
+    passes(&dme_naimi_trehel::describe::Descriptor, Suite::default());
 }

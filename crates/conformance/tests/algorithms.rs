@@ -86,7 +86,10 @@ fn roucairol_carvalho() {
 
 #[test]
 fn agrawal_el_abbadi() {
-    passes(&dme_agrawal_el_abbadi::describe::Descriptor, Suite::default());
+    passes(
+        &dme_agrawal_el_abbadi::describe::Descriptor,
+        Suite::default(),
+    );
 }
 
 #[test]

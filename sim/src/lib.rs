@@ -2,7 +2,7 @@
 //! checkers that run on it.
 //!
 //! [`run`] drives any cluster of [`dme_core::Node`]s over a modelled network and returns a
-//! [`Report`]: the figures defined in the project's DESIGN.md (messages per entry, by kind;
+//! [`Report`]: the figures defined in `docs/simulator.md` (messages per entry, by kind;
 //! synchronization delay; waiting and response time; throughput) and the outcome of the checks
 //! made on every run:
 //!

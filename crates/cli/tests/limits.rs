@@ -234,20 +234,39 @@ fn dist() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Every figure in a JSON run object is a finite number (`null` only where a figure may be
-/// absent: the sync delay when nobody waited).
+/// Every figure in a JSON run object is a finite number, or `null` exactly where it has no
+/// samples (issue 13 item 2): no entries, a run of zero duration (throughput: entries per 1,000 ticks, 0 when nothing entered in a run that lasted), nobody waiting at
+/// an exit (the sync delay).
 fn assert_finite(run: &serde_json::Value) {
-    for key in ["messages_per_entry", "throughput"] {
+    let entries = run["entries"].as_u64().expect("entries");
+    let end_time = run["end_time"].as_u64().expect("end_time");
+    let figure = |value: &serde_json::Value, absent: bool, key: &str| {
+        if absent {
+            assert!(value.is_null(), "{key} must be null without samples: {run}");
+        } else {
+            assert!(value.as_f64().is_some_and(f64::is_finite), "{key}: {run}");
+        }
+    };
+    figure(
+        &run["messages_per_entry"],
+        entries == 0,
+        "messages_per_entry",
+    );
+    figure(&run["throughput"], end_time == 0, "throughput");
+    // Every entry is a waiting-time sample; a response time needs the critical section to be
+    // over, which a --max-time may cut off.
+    if entries == 0 {
         assert!(
-            run[key].as_f64().is_some_and(f64::is_finite),
-            "{key}: {run}"
+            run["waiting_time"].is_null(),
+            "waiting_time without samples: {run}"
         );
+    } else {
+        figure(&run["waiting_time"]["mean"], false, "waiting_time");
     }
-    for key in ["response_time", "waiting_time"] {
-        assert!(
-            run[key]["mean"].as_f64().is_some_and(f64::is_finite),
-            "{key}: {run}"
-        );
+    let response = &run["response_time"];
+    if !response.is_null() {
+        assert!(response["count"].as_u64().is_some_and(|c| c >= 1), "{run}");
+        figure(&response["mean"], false, "response_time");
     }
     if !run["sync_delay"].is_null() {
         assert!(

@@ -16,7 +16,9 @@ use dme_core::Node;
 use dme_maekawa::{QuorumKind, Quorums};
 use dme_raymond::Tree;
 use dme_sim::check::{ClusterCheckConfig, Verdict, check_cluster};
-use dme_sim::{Config, Dist, FailureKind, Workload, run};
+use dme_sim::{FailureKind, run};
+
+mod common;
 
 #[path = "mutants/lamport.rs"]
 mod lamport;
@@ -29,23 +31,6 @@ mod ricart_agrawala;
 
 /// Every mutant must fail one of the simulated runs with seeds `0..SEED_BOUND`.
 const SEED_BOUND: u64 = 32;
-
-/// The simulated runs: random think times (so that requests are sometimes concurrent and
-/// sometimes not), random delays, three requests per node.
-fn sim_config(seed: u64, fifo: bool) -> Config {
-    Config {
-        seed,
-        delay: Dist::Uniform { lo: 1, hi: 20 },
-        fifo,
-        workload: Workload::Random {
-            think: Dist::Exponential { mean: 15.0 },
-        },
-        cs_time: 5,
-        requests_per_node: 3,
-        trace_tail: 0,
-        ..Config::default()
-    }
-}
 
 fn check_config(requests_per_node: u32, fifo: bool) -> ClusterCheckConfig {
     ClusterCheckConfig {
@@ -116,7 +101,7 @@ fn catch<N: Node>(
     );
     let start = Instant::now();
     let failure = (0..SEED_BOUND).find_map(|seed| {
-        let report = run(nodes(), &sim_config(seed, fifo)).unwrap();
+        let report = run(nodes(), &common::mutant_config(seed, fifo)).unwrap();
         report.failure.map(|f| (seed, f.kind))
     });
     let sim_secs = start.elapsed().as_secs_f64();
@@ -459,7 +444,7 @@ fn a_redundant_reply_is_not_a_bug_the_checks_can_see() {
             );
         }
         for seed in 0..SEED_BOUND {
-            let report = run(nodes(), &sim_config(seed, true)).unwrap();
+            let report = run(nodes(), &common::mutant_config(seed, true)).unwrap();
             assert!(report.is_ok(), "N={n} seed {seed}: {report}");
             // The mistake is really there: one more message per RELEASE received.
             let ids = dme_core::cluster(n);
@@ -467,7 +452,7 @@ fn a_redundant_reply_is_not_a_bug_the_checks_can_see() {
                 .iter()
                 .map(|&i| dme_lamport::Lamport::new(i, &ids).unwrap())
                 .collect();
-            let real = run(real, &sim_config(seed, true)).unwrap();
+            let real = run(real, &common::mutant_config(seed, true)).unwrap();
             let entries = (n * 3) as u64;
             assert_eq!(report.messages, real.messages + entries * (n as u64 - 1));
         }

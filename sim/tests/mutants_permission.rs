@@ -13,7 +13,7 @@ use dme_lodha_kshemkalyani::{LkMessage, LodhaKshemkalyani};
 use dme_maekawa::{Maekawa, Quorums};
 use dme_roucairol_carvalho::{RcMessage, RoucairolCarvalho};
 use dme_sim::check::{ClusterCheckConfig, check_cluster};
-use dme_sim::{Config, Dist, FailureKind, Workload, run};
+use dme_sim::{FailureKind, run};
 
 #[allow(dead_code)] // not every Maekawa bug is used here
 #[path = "mutants/maekawa.rs"]
@@ -24,22 +24,6 @@ use common::each;
 
 /// Every mutant must fail one of the simulated runs with seeds `0..SEED_BOUND`.
 const SEED_BOUND: u64 = 32;
-
-/// The simulated runs of `mutants.rs`: random think times, random delays, three requests each.
-fn sim_config(seed: u64, fifo: bool) -> Config {
-    Config {
-        seed,
-        delay: Dist::Uniform { lo: 1, hi: 20 },
-        fifo,
-        workload: Workload::Random {
-            think: Dist::Exponential { mean: 15.0 },
-        },
-        cs_time: 5,
-        requests_per_node: 3,
-        trace_tail: 0,
-        ..Config::default()
-    }
-}
 
 /// What a mutant is caught by: the checker's verdict kind, shortest counterexample length and
 /// distinct states explored, and the simulator's first failing seed and failure kind.
@@ -68,7 +52,7 @@ fn catch<N: Node>(nodes: impl Fn() -> Vec<N>, requests: u32, fifo: bool) -> (Cau
         None => ("none", 0, Vec::new()),
     };
     let failure = (0..SEED_BOUND).find_map(|seed| {
-        let report = run(nodes(), &sim_config(seed, fifo)).unwrap();
+        let report = run(nodes(), &common::mutant_config(seed, fifo)).unwrap();
         report.failure.map(|f| (seed, f.kind))
     });
     let caught = Caught {

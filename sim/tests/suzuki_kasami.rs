@@ -473,12 +473,8 @@ fn the_wrapper_without_effect_is_faithful() {
     let plain = check_cluster(sites(2), &check_config(2, false)).unwrap();
     let wrapped = check_cluster(mutants(2, Bug::LifoQueue), &check_config(2, false)).unwrap();
     assert_eq!(plain.stats.distinct_states, wrapped.stats.distinct_states);
-    let a = run(sites(2), &token_common::mutant_sim_config(3, false)).unwrap();
-    let b = run(
-        mutants(2, Bug::LifoQueue),
-        &token_common::mutant_sim_config(3, false),
-    )
-    .unwrap();
+    let a = run(sites(2), &common::mutant_config(3, false)).unwrap();
+    let b = run(mutants(2, Bug::LifoQueue), &common::mutant_config(3, false)).unwrap();
     assert_eq!(a.digest, b.digest);
 }
 

@@ -35,6 +35,23 @@ pub fn check_config(requests_per_node: u32, fifo: bool) -> ClusterCheckConfig {
     }
 }
 
+/// The simulated runs every mutant must fail within seeds `0..32`: random think times (so that
+/// requests are sometimes concurrent and sometimes not), random delays, three requests per node.
+pub fn mutant_config(seed: u64, fifo: bool) -> Config {
+    Config {
+        seed,
+        delay: Dist::Uniform { lo: 1, hi: 20 },
+        fifo,
+        workload: Workload::Random {
+            think: Dist::Exponential { mean: 15.0 },
+        },
+        cs_time: 5,
+        requests_per_node: 3,
+        trace_tail: 0,
+        ..Config::default()
+    }
+}
+
 /// A cluster of `n` nodes with ids `0..n`, node `i` built by `make(NodeId(i), members)`.
 pub fn each<N>(n: usize, make: impl Fn(NodeId, &[NodeId]) -> Result<N, dme_core::Error>) -> Vec<N> {
     let members = cluster(n);

@@ -66,23 +66,6 @@ pub fn check_space<N: Node>(what: &str, nodes: Vec<N>, r: u32, fifo: bool) -> Fi
     (s.distinct_states, s.states_generated, s.depth)
 }
 
-/// The simulated runs that must catch a mutant: random think times, random delays, three
-/// requests per site.
-pub fn mutant_sim_config(seed: u64, fifo: bool) -> Config {
-    Config {
-        seed,
-        delay: Dist::Uniform { lo: 1, hi: 20 },
-        fifo,
-        workload: Workload::Random {
-            think: Dist::Exponential { mean: 15.0 },
-        },
-        cs_time: 5,
-        requests_per_node: 3,
-        trace_tail: 0,
-        ..Config::default()
-    }
-}
-
 /// What catching a mutant found: (the checker's violation kind, its steps, the distinct states
 /// explored, the first failing seed of the simulator, the simulator's failed check).
 pub type Caught = (&'static str, usize, u64, u64, FailureKind);
@@ -102,7 +85,7 @@ pub fn catch<N: Node>(what: &str, small: Vec<N>, sim: impl Fn() -> Vec<N>, fifo:
         .unwrap_or_else(|| panic!("{what}: the checker finds no violation"));
     let (seed, failure) = (0..32)
         .find_map(|seed| {
-            let report = run(sim(), &mutant_sim_config(seed, fifo)).unwrap();
+            let report = run(sim(), &crate::common::mutant_config(seed, fifo)).unwrap();
             report.failure.map(|f| (seed, f.kind))
         })
         .unwrap_or_else(|| panic!("{what}: no failing seed below 32"));
